@@ -1,0 +1,100 @@
+import LoopCore
+
+/// One named behaviour every backend must show, as a self-contained scenario.
+///
+/// The ``id`` is the catalogue ID it proves (e.g. `RUN-03`, see CONFORMANCE.md);
+/// cases for behaviours outside the catalogue use the prefixes `SEL-` (backend
+/// selection) and `BAD-` (bad input).
+public struct ConformanceCase: Sendable, Identifiable, CustomStringConvertible {
+    /// The catalogue ID, e.g. `"RUN-03"`.
+    public let id: String
+    /// One line saying what is checked.
+    public let title: String
+    /// Capabilities the backend must declare; otherwise the case is skipped, naming them.
+    public let requires: BackendCapabilities
+    /// How long the case may take before it fails as hung.
+    public let timeout: Duration
+    /// The scenario. Throw (e.g. through ``CaseContext/expect(_:_:file:line:)``) to fail.
+    public let body: @Sendable (CaseContext) throws -> Void
+
+    public init(
+        _ id: String,
+        _ title: String,
+        requires: BackendCapabilities = [],
+        timeout: Duration = .seconds(10),
+        body: @escaping @Sendable (CaseContext) throws -> Void
+    ) {
+        self.id = id
+        self.title = title
+        self.requires = requires
+        self.timeout = timeout
+        self.body = body
+    }
+
+    public var description: String { "\(id) \(title)" }
+}
+
+/// A failed expectation inside a case.
+public struct CaseFailure: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public let location: SourceLocation
+
+    public init(_ message: String, location: SourceLocation) {
+        self.message = message
+        self.location = location
+    }
+
+    public var description: String { "\(message) (\(location))" }
+}
+
+/// The outcome of one case on one backend.
+public struct CaseResult: Sendable, CustomStringConvertible {
+    public enum Status: String, Sendable {
+        case pass, fail, skip
+    }
+
+    public let backend: String
+    public let caseID: String
+    public let title: String
+    public let status: Status
+    /// Why it failed or was skipped; empty on a pass.
+    public let reason: String
+    public let milliseconds: Double
+    /// Whether the case ran with debug mode on.
+    public let debug: Bool
+
+    public var description: String {
+        var text = "\(backend)/\(caseID) \(status.rawValue)"
+        if !reason.isEmpty { text += ": \(reason)" }
+        return text
+    }
+
+    /// The result as one JSON object:
+    /// `{"backend":…,"case":…,"status":…,"reason":…,"ms":…}`.
+    public var json: String {
+        let ms = (milliseconds * 1000).rounded() / 1000
+        return "{\"backend\":\(jsonString(backend)),\"case\":\(jsonString(caseID)),\"status\":\"\(status.rawValue)\","
+            + "\"reason\":\(jsonString(reason)),\"ms\":\(ms),\"debug\":\(debug)}"
+    }
+}
+
+func jsonString(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        default:
+            if scalar.value < 0x20 {
+                out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
+                    + String(scalar.value, radix: 16)
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+    }
+    return out + "\""
+}

@@ -1,0 +1,121 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import LoopCore
+
+/// The conformance suite: every case of the catalogue, and the runner that proves
+/// a backend with them.
+///
+/// A third-party backend runs the whole suite from its own tests with one call:
+///
+/// ```swift
+/// let results = ConformanceSuite.run(backend: MyBackend.descriptor)
+/// XCTAssertEqual(results.filter { $0.status == .fail }.map(\.description), [])
+/// ```
+public enum ConformanceSuite {
+    /// Every case, in catalogue order.
+    public static var cases: [ConformanceCase] {
+        RunCases.all
+    }
+
+    /// Runs `cases` against `backend`, one after another, each with its own timeout,
+    /// calling `onResult` as each finishes, and returns every result.
+    @discardableResult
+    public static func run(
+        backend: BackendDescriptor,
+        debug: Bool = false,
+        cases: [ConformanceCase] = ConformanceSuite.cases,
+        onResult: (CaseResult) -> Void = { _ in }
+    ) -> [CaseResult] {
+        var results: [CaseResult] = []
+        for testCase in cases {
+            let result = run(testCase, backend: backend, debug: debug)
+            onResult(result)
+            results.append(result)
+        }
+        return results
+    }
+
+    /// Runs one case against `backend` under the strict harness: it fails on a thrown
+    /// error, an unexpected exception-handler call, a loop left open or running or
+    /// still watching fds, leaked file descriptors, or after its own timeout.
+    public static func run(_ testCase: ConformanceCase, backend: BackendDescriptor, debug: Bool = false) -> CaseResult {
+        let start = ContinuousClock.now
+        func result(_ status: CaseResult.Status, _ reason: String) -> CaseResult {
+            let elapsed = ContinuousClock.now - start
+            let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) * 1e-15
+            return CaseResult(
+                backend: backend.name, caseID: testCase.id, title: testCase.title,
+                status: status, reason: reason, milliseconds: ms, debug: debug)
+        }
+        if case .unavailable(let why) = backend.availability() {
+            return result(.skip, "backend unavailable: \(why)")
+        }
+        let capabilities: BackendCapabilities
+        do {
+            let probe = try backend.make()
+            capabilities = probe.capabilities
+            probe.close()
+        } catch {
+            return result(.fail, "backend '\(backend.name)' could not be made: \(error)")
+        }
+        let missing = testCase.requires.subtracting(capabilities)
+        if !missing.isEmpty {
+            return result(.skip, "backend '\(backend.name)' lacks capability \(missing.names.joined(separator: ", "))")
+        }
+
+        let fdsBefore = OpenDescriptors.count()
+        let context = CaseContext(backend: backend, debug: debug)
+        let outcome = CaseOutcome()
+        let thread = CaseThread {
+            do {
+                try testCase.body(context)
+            } catch {
+                outcome.set("\(error)")
+            }
+        }
+        guard thread.join(timeout: testCase.timeout) else {
+            return result(.fail, "timed out after \(testCase.timeout) (the case is abandoned; later fd counts may be off)")
+        }
+        let thrown = outcome.get()
+        let leftBehind = context.finish()
+        if let thrown { return result(.fail, thrown) }
+        if let leftBehind { return result(.fail, leftBehind) }
+        let fdsAfter = OpenDescriptors.count()
+        if fdsAfter > fdsBefore {
+            return result(.fail, "the case leaked \(fdsAfter - fdsBefore) file descriptor(s)")
+        }
+        return result(.pass, "")
+    }
+}
+
+private final class CaseOutcome: @unchecked Sendable {
+    // @unchecked: written by the case thread before it finishes, read after join.
+    private var message: String?
+    func set(_ text: String) { message = text }
+    func get() -> String? { message }
+}
+
+/// Counts the process's open file descriptors.
+enum OpenDescriptors {
+    static func count() -> Int {
+        #if os(Linux)
+        if let dir = opendir("/proc/self/fd") {
+            defer { closedir(dir) }
+            var total = 0
+            while let entry = readdir(dir) {
+                let first = withUnsafeBytes(of: entry.pointee.d_name) { $0.first ?? 0 }
+                if first != UInt8(ascii: ".") { total += 1 }
+            }
+            return total - 1  // the directory stream's own fd
+        }
+        #endif
+        var total = 0
+        for fd in 0..<4096 where fcntl(Int32(fd), F_GETFD) >= 0 { total += 1 }
+        return total
+    }
+}

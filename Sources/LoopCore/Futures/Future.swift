@@ -1,0 +1,204 @@
+/// The error a cancelled future or task produces (asyncio's `CancelledError`).
+public struct CancelledError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The message given to `cancel(message:)`, if any.
+    public let message: String?
+
+    public init(message: String? = nil) { self.message = message }
+
+    public var description: String { message.map { "CancelledError: \($0)" } ?? "CancelledError" }
+}
+
+/// Identifies one `addDoneCallback` registration, for `removeDoneCallback`.
+public struct DoneCallbackID: Hashable, Sendable {
+    let value: UInt64
+}
+
+/// A released future, as named in an exception context (a future cannot hand
+/// itself out while it is being destroyed).
+public final class ReleasedFuture: CustomStringConvertible, Sendable {
+    public let description: String
+    public let identifier: ObjectIdentifier
+
+    init(description: String, identifier: ObjectIdentifier) {
+        self.description = description
+        self.identifier = identifier
+    }
+}
+
+/// A result that will be available later, bound to one loop (asyncio's `Future`).
+///
+/// Done callbacks are always scheduled with `callSoon`, never called inline. An error
+/// that nobody retrieves is reported to the loop's exception handler exactly once,
+/// when the future is released. A future belongs to its loop's thread.
+public final class Future<Value>: @unchecked Sendable, CustomStringConvertible {
+    // @unchecked: a future is confined to its loop's thread, like every loop-bound object.
+    enum State {
+        case pending
+        case finished(Value)
+        case failed(any Error)
+        case cancelled(CancelledError)
+    }
+
+    /// The loop this future belongs to.
+    public let loop: any EventLoop
+    /// Where the future was created (debug mode only).
+    public let sourceLocation: SourceLocation?
+    var state: State = .pending
+    private var callbacks: [(id: DoneCallbackID, body: (Future<Value>) throws -> Void)] = []
+    private var nextCallbackID: UInt64 = 0
+    private var errorRetrieved = false
+
+    /// A pending future bound to `loop` (asyncio's private `Future(loop=)` constructor,
+    /// public here so third-party loops and tasks can reuse it).
+    public init(loop: any EventLoop, sourceLocation: SourceLocation? = nil) {
+        self.loop = loop
+        self.sourceLocation = sourceLocation
+    }
+
+    deinit {
+        guard case .failed(let error) = state, !errorRetrieved else { return }
+        var context = ExceptionContext(
+            message: "Future exception was never retrieved",
+            error: error,
+            future: ReleasedFuture(description: describe(), identifier: ObjectIdentifier(self))
+        )
+        if let sourceLocation { context.sourceTraceback = [sourceLocation] }
+        loop.callExceptionHandler(context)
+    }
+
+    /// Whether the future has a result, an error, or was cancelled.
+    public var isDone: Bool {
+        if case .pending = state { return false }
+        return true
+    }
+
+    /// Whether the future was cancelled.
+    public var isCancelled: Bool {
+        if case .cancelled = state { return true }
+        return false
+    }
+
+    /// The result; rethrows the future's error; throws ``CancelledError`` if cancelled
+    /// and ``LoopError/Kind-swift.enum/invalidState`` if not done yet.
+    public func result() throws -> Value {
+        switch state {
+        case .pending:
+            throw LoopError(.invalidState, "Future.result(): result is not set yet; wait for the future to be done")
+        case .finished(let value):
+            return value
+        case .failed(let error):
+            errorRetrieved = true
+            throw error
+        case .cancelled(let error):
+            throw error
+        }
+    }
+
+    /// The error the future failed with, or `nil` if it has a result. Throws
+    /// ``CancelledError`` if cancelled and ``LoopError/Kind-swift.enum/invalidState`` if pending.
+    public func exception() throws -> (any Error)? {
+        switch state {
+        case .pending:
+            throw LoopError(.invalidState, "Future.exception(): exception is not set yet; wait for the future to be done")
+        case .finished:
+            return nil
+        case .failed(let error):
+            errorRetrieved = true
+            return error
+        case .cancelled(let error):
+            throw error
+        }
+    }
+
+    /// Completes the future with `value` and schedules its done callbacks.
+    /// Throws ``LoopError/Kind-swift.enum/invalidState`` if it is already done.
+    public func setResult(_ value: Value) throws {
+        try requirePending("setResult")
+        state = .finished(value)
+        try scheduleCallbacks()
+    }
+
+    /// Fails the future with `error` and schedules its done callbacks.
+    /// Throws ``LoopError/Kind-swift.enum/invalidState`` if it is already done.
+    public func setException(_ error: any Error) throws {
+        try requirePending("setException")
+        if let cancelled = error as? CancelledError {
+            throw LoopError(.invalidArgument, "Future.setException(): a CancelledError cannot be set as an exception (\(cancelled)); call cancel() instead")
+        }
+        state = .failed(error)
+        try scheduleCallbacks()
+    }
+
+    /// Cancels a pending future and schedules its done callbacks; returns `false`
+    /// (changing nothing) if it is already done.
+    @discardableResult
+    public func cancel(message: String? = nil) -> Bool {
+        guard case .pending = state else { return false }
+        state = .cancelled(CancelledError(message: message))
+        do {
+            try scheduleCallbacks()
+        } catch {
+            loop.callExceptionHandler(ExceptionContext(
+                message: "Future.cancel(): done callbacks could not be scheduled", error: error, future: self))
+        }
+        return true
+    }
+
+    /// Calls `body` with this future once it is done, from a later loop iteration
+    /// (also when it is already done). Throws when the loop is closed.
+    @discardableResult
+    public func addDoneCallback(_ body: @escaping (Future<Value>) throws -> Void) throws -> DoneCallbackID {
+        let id = DoneCallbackID(value: nextCallbackID)
+        nextCallbackID += 1
+        if isDone {
+            try loop.callSoon({ [self] in try body(self) }, from: nil)
+        } else {
+            callbacks.append((id, body))
+        }
+        return id
+    }
+
+    /// Removes a done callback that has not been scheduled yet; returns how many
+    /// registrations were removed (0 or 1).
+    @discardableResult
+    public func removeDoneCallback(_ id: DoneCallbackID) -> Int {
+        let before = callbacks.count
+        callbacks.removeAll { $0.id == id }
+        return before - callbacks.count
+    }
+
+    /// Marks the error as seen so it is not reported at release (for awaiters and tasks
+    /// that consume the outcome through ``result()`` on another path).
+    public func markErrorRetrieved() { errorRetrieved = true }
+
+    public var description: String { describe() }
+
+    private func describe() -> String {
+        let stateText: String
+        switch state {
+        case .pending: stateText = "pending"
+        case .finished(let value): stateText = "finished result=\(value)"
+        case .failed(let error): stateText = "finished error=\(error)"
+        case .cancelled: stateText = "cancelled"
+        }
+        var text = "<Future \(stateText)"
+        if let sourceLocation { text += " created at \(sourceLocation)" }
+        return text + ">"
+    }
+
+    private func requirePending(_ call: String) throws {
+        guard case .pending = state else {
+            throw LoopError(.invalidState, "Future.\(call)(): the future is already done (\(describe())); a future completes once")
+        }
+    }
+
+    private func scheduleCallbacks() throws {
+        guard !callbacks.isEmpty else { return }
+        let pending = callbacks
+        callbacks.removeAll()
+        for entry in pending {
+            let body = entry.body
+            try loop.callSoon({ [self] in try body(self) }, from: nil)
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import CLoopShims
+
+/// The callbacks watching one file descriptor and what the backend was told.
+struct FileDescriptorWatch {
+    var reader: Handle?
+    var writer: Handle?
+    var registered: IOEvents = []
+
+    var wanted: IOEvents {
+        var events: IOEvents = []
+        if reader != nil { events.insert(.readable) }
+        if writer != nil { events.insert(.writable) }
+        return events
+    }
+}
+
+extension BaseEventLoop {
+    public func addReader(_ fd: Int32, _ body: @escaping () throws -> Void) throws {
+        try addWatcher(fd, .readable, body, call: "addReader")
+    }
+
+    public func addWriter(_ fd: Int32, _ body: @escaping () throws -> Void) throws {
+        try addWatcher(fd, .writable, body, call: "addWriter")
+    }
+
+    @discardableResult
+    public func removeReader(_ fd: Int32) throws -> Bool {
+        try removeWatcher(fd, .readable, call: "removeReader")
+    }
+
+    @discardableResult
+    public func removeWriter(_ fd: Int32) throws -> Bool {
+        try removeWatcher(fd, .writable, call: "removeWriter")
+    }
+
+    /// How many file descriptors the loop watches now.
+    public var watchedDescriptorCount: Int { watchedCount }
+
+    private func addWatcher(_ fd: Int32, _ kind: IOEvents, _ body: @escaping () throws -> Void, call: String) throws {
+        try checkOpen(call)
+        if debugEnabled { try checkThread(call) }
+        guard fd >= 0 else {
+            throw LoopError(.invalidArgument, "\(call): Invalid file descriptor: \(fd); pass an open descriptor")
+        }
+        guard cloop_fd_is_open(fd) != 0 else {
+            throw LoopError(.invalidArgument, "\(call): file descriptor \(fd) is not open; open it before watching it")
+        }
+        if watches.count <= Int(fd) {
+            watches.append(contentsOf: repeatElement(FileDescriptorWatch(), count: Int(fd) + 1 - watches.count))
+        }
+        let handle = Handle(callback: body, sourceLocation: nil)
+        let previous: Handle?
+        if kind == .readable {
+            previous = watches[Int(fd)].reader
+            watches[Int(fd)].reader = handle
+        } else {
+            previous = watches[Int(fd)].writer
+            watches[Int(fd)].writer = handle
+        }
+        previous?.cancel()
+        do {
+            try syncRegistration(fd, call: call)
+        } catch {
+            if kind == .readable { watches[Int(fd)].reader = previous } else { watches[Int(fd)].writer = previous }
+            throw error
+        }
+    }
+
+    private func removeWatcher(_ fd: Int32, _ kind: IOEvents, call: String) throws -> Bool {
+        if closed { return false }
+        if debugEnabled { try checkThread(call) }
+        guard fd >= 0, Int(fd) < watches.count else { return false }
+        let removed: Handle?
+        if kind == .readable {
+            removed = watches[Int(fd)].reader
+            watches[Int(fd)].reader = nil
+        } else {
+            removed = watches[Int(fd)].writer
+            watches[Int(fd)].writer = nil
+        }
+        guard let removed else { return false }
+        removed.cancel()
+        try syncRegistration(fd, call: call)
+        return true
+    }
+
+    /// Tells the backend what is now wanted for `fd`.
+    private func syncRegistration(_ fd: Int32, call: String) throws {
+        let index = Int(fd)
+        let wanted = watches[index].wanted
+        let registered = watches[index].registered
+        guard wanted != registered else { return }
+        let hook = registered.isEmpty ? "register" : wanted.isEmpty ? "unregister" : "modify"
+        do {
+            switch hook {
+            case "register": try backend.register(fd: fd, interest: wanted)
+            case "unregister": try backend.unregister(fd: fd)
+            default: try backend.modify(fd: fd, interest: wanted)
+            }
+        } catch {
+            if wanted.isEmpty {
+                // The loop no longer watches the fd whatever the backend says.
+                watches[index].registered = []
+                watchedCount -= 1
+            }
+            throw LoopError(.backendFailure, "\(call): backend '\(backend.name)' hook \(hook)(fd: \(fd)) failed: \(error)")
+        }
+        if registered.isEmpty { watchedCount += 1 } else if wanted.isEmpty { watchedCount -= 1 }
+        watches[index].registered = wanted
+    }
+
+    /// Queues the reader and writer callbacks of every fd the backend reported.
+    func processReadiness() {
+        for index in 0..<readiness.count {
+            let event = readiness[index]
+            let fd = Int(event.fd)
+            guard fd >= 0, fd < watches.count, !watches[fd].registered.isEmpty else {
+                callExceptionHandler(ExceptionContext(
+                    message: "backend '\(backend.name)' hook wait(timeout:into:) reported fd \(event.fd), which the loop never registered",
+                    error: LoopError(.backendFailure, "backend '\(backend.name)': wait reported unregistered fd \(event.fd)")
+                ))
+                continue
+            }
+            if event.events.contains(.readable), let reader = watches[fd].reader, !reader.isCancelledFlag {
+                ready.append(reader)
+            }
+            if event.events.contains(.writable), let writer = watches[fd].writer, !writer.isCancelledFlag {
+                ready.append(writer)
+            }
+        }
+    }
+}

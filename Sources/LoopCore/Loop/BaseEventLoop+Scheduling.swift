@@ -1,0 +1,86 @@
+import CLoopShims
+
+extension BaseEventLoop {
+    @discardableResult
+    public func callSoon(_ body: @escaping () throws -> Void, from location: SourceLocation?) throws -> Handle {
+        try checkOpen("callSoon")
+        if debugEnabled { try checkThread("callSoon") }
+        // Keeps callSoonThreadsafe submissions made earlier from this same thread in order.
+        if inboxPending.load(ordering: .relaxed) { drainInbox() }
+        let handle = Handle(callback: body, sourceLocation: location)
+        ready.append(handle)
+        return handle
+    }
+
+    @discardableResult
+    public func callSoonThreadsafe(
+        _ body: @escaping @Sendable () throws -> Void, from location: SourceLocation?
+    ) throws -> Handle {
+        let handle = Handle(callback: body, sourceLocation: location)
+        if runningThread.load(ordering: .relaxed) == cloop_thread_id() {
+            // On the loop's own thread while it runs: no lock, no wakeup.
+            ready.append(handle)
+            return handle
+        }
+        try inbox.withLock { inbox in
+            if inbox.closed { throw LoopError.closed("callSoonThreadsafe") }
+            inbox.handles.append(handle)
+        }
+        inboxPending.store(true, ordering: .sequentiallyConsistent)
+        if sleeping.exchange(false, ordering: .sequentiallyConsistent) { backend.wakeup() }
+        return handle
+    }
+
+    @discardableResult
+    public func callLater(
+        _ delay: Duration, _ body: @escaping () throws -> Void, from location: SourceLocation?
+    ) throws -> TimerHandle {
+        let (seconds, attoseconds) = delay.components
+        return try scheduleTimer(
+            at: time() + Double(seconds) + Double(attoseconds) * 1e-18, call: "callLater", body, location)
+    }
+
+    @discardableResult
+    public func callAt(
+        _ when: Double, _ body: @escaping () throws -> Void, from location: SourceLocation?
+    ) throws -> TimerHandle {
+        guard when.isFinite else {
+            throw LoopError(.invalidArgument, "callAt: the deadline must be a finite loop time, got \(when); use time() plus a delay")
+        }
+        return try scheduleTimer(at: when, call: "callAt", body, location)
+    }
+
+    public func time() -> Double { backend.now() }
+
+    public func createFuture<T>(of type: T.Type, from location: SourceLocation?) -> Future<T> {
+        Future(loop: self, sourceLocation: location)
+    }
+
+    private func scheduleTimer(
+        at when: Double, call: String, _ body: @escaping () throws -> Void, _ location: SourceLocation?
+    ) throws -> TimerHandle {
+        try checkOpen(call)
+        if debugEnabled { try checkThread(call) }
+        let handle = TimerHandle(when: when, callback: body, sourceLocation: location)
+        handle.owner = self
+        timers.push(handle)
+        return handle
+    }
+
+    func timerCancelled() { timers.noteCancelled() }
+
+    /// Moves callbacks submitted from other threads to the ready queue, in submission order.
+    func drainInbox() {
+        inboxPending.store(false, ordering: .sequentiallyConsistent)
+        let arrived = inbox.withLock { inbox -> [Handle] in
+            defer { inbox.handles.removeAll(keepingCapacity: true) }
+            return inbox.handles
+        }
+        for handle in arrived { ready.append(handle) }
+    }
+
+    @inline(__always)
+    func checkOpen(_ call: String) throws {
+        if closed { throw LoopError.closed(call) }
+    }
+}

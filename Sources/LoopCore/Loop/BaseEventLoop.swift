@@ -1,0 +1,240 @@
+import CLoopShims
+import Logging
+import Synchronization
+
+/// Everything an event loop does that is the same for every backend: the ready
+/// queue, the timer heap, the run/stop/close state machine, exception handling,
+/// debug mode and file-descriptor watching. A ``SelectorBackend`` supplies the
+/// OS readiness mechanism.
+///
+/// ```swift
+/// let loop = try BackendRegistry.shared.makeLoop()   // LOOP_BACKEND or the best backend
+/// try loop.callSoon { print("Hello World"); loop.stop() }
+/// try loop.runForever()
+/// try loop.close()
+/// ```
+public final class BaseEventLoop: EventLoop, @unchecked Sendable {
+    // @unchecked: all mutable state is confined to the thread running the loop
+    // (checked in debug mode, as asyncio's _check_thread does), except `inbox`
+    // (a Mutex), and `runningThread`, `sleeping`, `inboxPending` (atomics) — the
+    // only state that callSoonThreadsafe and wakeups touch from other threads.
+
+    /// The backend this loop runs on.
+    public let backend: any SelectorBackend
+
+    /// Where log records go (the default exception handler, slow-callback warnings).
+    public var logger: Logger
+
+    // Scheduling state, loop thread only.
+    var ready = RingBuffer<Handle>()
+    var timers = TimerHeap()
+    var stopping = false
+    var closed = false
+    var readiness = ReadinessBuffer()
+    var watches: [FileDescriptorWatch] = []
+    var watchedCount = 0
+    var lastIOPollNanoseconds: Int64 = 0
+    /// What the loop still held when it was closed (`nil` until then).
+    public private(set) var stateAtClose: LoopSnapshot?
+
+    // Cross-thread state.
+    struct Inbox {
+        var handles: [Handle] = []
+        var closed = false
+    }
+    let inbox = Mutex(Inbox())
+    let inboxPending = Atomic<Bool>(false)
+    let sleeping = Atomic<Bool>(false)
+    let runningThread = Atomic<UInt>(0)
+
+    // Error handling and debug mode.
+    var customExceptionHandler: ExceptionHandler?
+    var debugEnabled: Bool
+    var slowCallbackThreshold: Duration = .milliseconds(100)
+
+    /// The environment variable that turns debug mode on for new loops (any non-empty value).
+    public static let debugEnvironmentVariable = "LOOP_DEBUG"
+
+    /// The longest a ready queue may keep the loop from polling I/O: while callbacks
+    /// keep the queue busy, readiness is still collected at least this often.
+    public static let ioPollInterval: Duration = .microseconds(500)
+    static let ioPollIntervalNanoseconds: Int64 = 500_000
+
+    /// A loop driven by `backend`. Debug mode starts on when `LOOP_DEBUG` is non-empty.
+    public init(backend: any SelectorBackend, logger: Logger? = nil) {
+        self.backend = backend
+        self.logger = logger ?? Logger(label: "loop.\(backend.name)")
+        let flag = ProcessEnvironment.value(Self.debugEnvironmentVariable) ?? ""
+        self.debugEnabled = !flag.isEmpty
+    }
+
+    deinit {
+        if !closed { backend.close() }
+    }
+
+    /// The name of the backend, e.g. `"epoll"`.
+    public var backendName: String { backend.name }
+
+    /// What the backend can do.
+    public var capabilities: BackendCapabilities { backend.capabilities }
+
+    // MARK: Running
+
+    public var isRunning: Bool { runningThread.load(ordering: .relaxed) != 0 }
+
+    public var isClosed: Bool { closed }
+
+    public func runForever() throws {
+        try beginRun("runForever")
+        defer { endRun() }
+        while true {
+            try runOnce()
+            if stopping { break }
+        }
+    }
+
+    public func runUntilComplete<T>(_ future: Future<T>) throws -> T {
+        try checkCanRun("runUntilComplete")
+        guard future.loop === self else {
+            throw LoopError(
+                .differentLoop,
+                "runUntilComplete: the future belongs to a different loop than the one it was passed to; run it on its own loop"
+            )
+        }
+        let callbackID = try future.addDoneCallback { [unowned self] _ in self.stop() }
+        defer { future.removeDoneCallback(callbackID) }
+        try runForever()
+        guard future.isDone else {
+            throw LoopError(
+                .stoppedBeforeFutureCompleted,
+                "runUntilComplete: Event loop stopped before Future completed; the future is still pending"
+            )
+        }
+        return try future.result()
+    }
+
+    public func stop() { stopping = true }
+
+    public func close() throws {
+        if isRunning {
+            throw LoopError(.closeWhileRunning, "close(): Cannot close a running event loop; call stop() and close it after the run returns")
+        }
+        guard !closed else { return }
+        closed = true
+        stateAtClose = snapshot
+        let orphans = inbox.withLock { inbox -> [Handle] in
+            inbox.closed = true
+            defer { inbox.handles.removeAll() }
+            return inbox.handles
+        }
+        inboxPending.store(false, ordering: .relaxed)
+        let dropped = ready.removeAll()
+        let droppedTimers = timers.removeAll()
+        let oldWatches = watches
+        watches = []
+        watchedCount = 0
+        backend.close()
+        // Released last, when the loop is consistent: their captures may run deinit code.
+        withExtendedLifetime((orphans, dropped, droppedTimers, oldWatches)) {}
+    }
+
+    /// What the loop holds right now.
+    public var snapshot: LoopSnapshot {
+        LoopSnapshot(
+            readyCallbacks: ready.count,
+            scheduledTimers: timers.count - timers.cancelledCount,
+            watchedDescriptors: watchedCount
+        )
+    }
+
+    func checkCanRun(_ call: String) throws {
+        if closed { throw LoopError.closed(call) }
+        if isRunning {
+            throw LoopError(.alreadyRunning, "\(call): This event loop is already running; schedule work with callSoon instead of running it again")
+        }
+        if RunningLoop.isSet {
+            throw LoopError(
+                .anotherLoopRunning,
+                "\(call): Cannot run the event loop while another loop is running on this thread; use one loop per thread"
+            )
+        }
+    }
+
+    private func beginRun(_ call: String) throws {
+        try checkCanRun(call)
+        runningThread.store(cloop_thread_id(), ordering: .relaxed)
+        RunningLoop.set(self)
+    }
+
+    private func endRun() {
+        stopping = false
+        runningThread.store(0, ordering: .relaxed)
+        RunningLoop.set(nil)
+    }
+
+    /// One iteration: poll I/O (unless callbacks are ready and I/O was polled within
+    /// ``ioPollInterval``), move ready I/O callbacks and due timers to the ready queue,
+    /// then run exactly the callbacks queued at that point.
+    func runOnce() throws {
+        if timers.count > 0 { timers.compactIfNeeded() }
+        if ready.isEmpty || stopping
+            || MonotonicClock.nanoseconds() - lastIOPollNanoseconds >= Self.ioPollIntervalNanoseconds
+        {
+            try pollIO()
+            lastIOPollNanoseconds = MonotonicClock.nanoseconds()
+        }
+        if inboxPending.load(ordering: .relaxed) { drainInbox() }
+        if timers.count > 0 {
+            let deadline = backend.now() + 1e-9
+            while let due = timers.popDue(before: deadline) { ready.append(due) }
+        }
+        var remaining = ready.count
+        while remaining > 0, let handle = ready.removeFirst() {
+            remaining &-= 1
+            runHandle(handle)
+        }
+    }
+
+    private func pollIO() throws {
+        var timeout: Duration? = .zero
+        let mayBlock = ready.isEmpty && !stopping
+        if mayBlock {
+            if let next = timers.earliestDeadline() {
+                let delay = next - backend.now()
+                timeout = delay > 0 ? .nanoseconds(Int64(min(delay, 86_400) * 1e9)) : .zero
+            } else {
+                timeout = nil
+            }
+            sleeping.store(true, ordering: .sequentiallyConsistent)
+            if inboxPending.load(ordering: .sequentiallyConsistent) { timeout = .zero }
+        }
+        readiness.removeAll()
+        defer { if mayBlock { sleeping.store(false, ordering: .sequentiallyConsistent) } }
+        do {
+            try backend.wait(timeout: timeout, into: &readiness)
+        } catch {
+            throw LoopError(.backendFailure, "backend '\(backend.name)' failed in its wait hook: \(error)")
+        }
+        if !readiness.isEmpty { processReadiness() }
+    }
+
+    @inline(__always)
+    func runHandle(_ handle: Handle) {
+        guard let callback = handle.callback else { return }
+        if debugEnabled {
+            runHandleInDebugMode(handle, callback)
+            return
+        }
+        do {
+            try callback()
+        } catch {
+            reportCallbackError(error, handle: handle)
+        }
+    }
+
+    func reportCallbackError(_ error: any Error, handle: Handle) {
+        var context = ExceptionContext(message: "Exception in callback \(handle)", error: error, handle: handle)
+        if let location = handle.sourceLocation { context.sourceTraceback = [location] }
+        callExceptionHandler(context)
+    }
+}

@@ -1,0 +1,132 @@
+/// The event loop API (asyncio's `AbstractEventLoop`) that every loop type conforms to.
+///
+/// User code depends on this protocol, never on a backend. Every method that is
+/// not marked thread-safe must be called on the loop's thread; in debug mode a
+/// call from another thread throws ``LoopError/Kind-swift.enum/wrongThread``.
+public protocol EventLoop: AnyObject, Sendable {
+    // MARK: Running and stopping
+
+    /// Runs until ``stop()`` is called. A stop requested before the run makes it do
+    /// one iteration (polling I/O without blocking) and return.
+    func runForever() throws
+    /// Runs until `future` is done and returns its result, or rethrows its error.
+    func runUntilComplete<T>(_ future: Future<T>) throws -> T
+    /// Whether the loop is running now.
+    var isRunning: Bool { get }
+    /// Asks the loop to stop after the callbacks of the current iteration.
+    func stop()
+    /// Whether ``close()`` was called.
+    var isClosed: Bool { get }
+    /// Closes the loop: drops pending callbacks and releases the backend. Refused
+    /// while running; idempotent; irreversible.
+    func close() throws
+
+    // MARK: Scheduling callbacks
+
+    /// Schedules `body` to run in a later iteration, after everything already queued.
+    @discardableResult
+    func callSoon(_ body: @escaping () throws -> Void, from location: SourceLocation?) throws -> Handle
+    /// Schedules `body` from any thread and wakes the loop if it sleeps. Thread-safe.
+    @discardableResult
+    func callSoonThreadsafe(_ body: @escaping @Sendable () throws -> Void, from location: SourceLocation?) throws -> Handle
+    /// Schedules `body` after `delay` (a negative delay means "due now").
+    @discardableResult
+    func callLater(_ delay: Duration, _ body: @escaping () throws -> Void, from location: SourceLocation?) throws -> TimerHandle
+    /// Schedules `body` at loop time `when` (see ``time()``); a past time means "due now".
+    @discardableResult
+    func callAt(_ when: Double, _ body: @escaping () throws -> Void, from location: SourceLocation?) throws -> TimerHandle
+    /// The loop's monotonic clock, in seconds.
+    func time() -> Double
+
+    // MARK: Futures
+
+    /// A new pending future bound to this loop.
+    func createFuture<T>(of type: T.Type, from location: SourceLocation?) -> Future<T>
+
+    // MARK: Watching file descriptors
+
+    /// Calls `body` whenever `fd` is readable, until ``removeReader(_:)``. Replaces
+    /// an existing reader of `fd`.
+    func addReader(_ fd: Int32, _ body: @escaping () throws -> Void) throws
+    /// Stops watching `fd` for reading; returns whether a reader was removed.
+    @discardableResult func removeReader(_ fd: Int32) throws -> Bool
+    /// Calls `body` whenever `fd` is writable, until ``removeWriter(_:)``.
+    func addWriter(_ fd: Int32, _ body: @escaping () throws -> Void) throws
+    /// Stops watching `fd` for writing; returns whether a writer was removed.
+    @discardableResult func removeWriter(_ fd: Int32) throws -> Bool
+
+    // MARK: Error handling
+
+    /// Installs a custom exception handler; `nil` restores the default.
+    func setExceptionHandler(_ handler: ExceptionHandler?)
+    /// The custom exception handler, or `nil` when the default is in use.
+    var exceptionHandler: ExceptionHandler? { get }
+    /// Logs `context` the default way (the loop's logger, error level).
+    func defaultExceptionHandler(_ context: ExceptionContext)
+    /// Passes `context` to the current handler, synchronously.
+    func callExceptionHandler(_ context: ExceptionContext)
+
+    // MARK: Debug mode
+
+    /// Whether debug mode is on.
+    var debug: Bool { get }
+    /// Turns debug mode on or off.
+    func setDebug(_ enabled: Bool)
+    /// In debug mode, callbacks that take longer than this are logged. Default 100 ms.
+    var slowCallbackDuration: Duration { get set }
+
+    // MARK: Identity
+
+    /// The name of the backend this loop runs on, e.g. `"epoll"`.
+    var backendName: String { get }
+}
+
+extension EventLoop {
+    /// Schedules `body` to run in a later iteration, after everything already queued.
+    /// Throws ``LoopError/Kind-swift.enum/closed`` on a closed loop.
+    @discardableResult
+    @inlinable
+    public func callSoon(
+        file: StaticString = #fileID, line: UInt = #line, _ body: @escaping () throws -> Void
+    ) throws -> Handle {
+        try callSoon(body, from: debug ? SourceLocation(file, line) : nil)
+    }
+
+    /// Schedules `body` from any thread; wakes the loop if it sleeps. Thread-safe.
+    @discardableResult
+    @inlinable
+    public func callSoonThreadsafe(
+        file: StaticString = #fileID, line: UInt = #line, _ body: @escaping @Sendable () throws -> Void
+    ) throws -> Handle {
+        try callSoonThreadsafe(body, from: debug ? SourceLocation(file, line) : nil)
+    }
+
+    /// Schedules `body` to run after `delay`; a negative delay means "due now".
+    @discardableResult
+    @inlinable
+    public func callLater(
+        _ delay: Duration, file: StaticString = #fileID, line: UInt = #line,
+        _ body: @escaping () throws -> Void
+    ) throws -> TimerHandle {
+        try callLater(delay, body, from: debug ? SourceLocation(file, line) : nil)
+    }
+
+    /// Schedules `body` at loop time `when`; a time in the past means "due now".
+    /// A non-finite `when` throws ``LoopError/Kind-swift.enum/invalidArgument``.
+    @discardableResult
+    @inlinable
+    public func callAt(
+        _ when: Double, file: StaticString = #fileID, line: UInt = #line,
+        _ body: @escaping () throws -> Void
+    ) throws -> TimerHandle {
+        try callAt(when, body, from: debug ? SourceLocation(file, line) : nil)
+    }
+
+    /// A new pending future bound to this loop.
+    @inlinable
+    public func createFuture<T>(
+        of type: T.Type = T.self, file: StaticString = #fileID, line: UInt = #line
+    ) -> Future<T> {
+        createFuture(of: type, from: debug ? SourceLocation(file, line) : nil)
+    }
+}

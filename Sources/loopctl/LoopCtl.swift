@@ -1,0 +1,11 @@
+import ArgumentParser
+import Loops
+
+@main
+struct LoopCtl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "loopctl",
+        abstract: "The front door of the loop framework: backends, conformance, examples, benchmarks.",
+        subcommands: [BackendsCommand.self]
+    )
+}
