@@ -133,6 +133,23 @@ enum RunCases {
             let done = loop.createFuture(of: String.self)
             try done.setResult("ready")
             try ctx.expectEqual(try loop.runUntilComplete(done), "ready", "already-done future")
+            // An async body (asyncio's coroutine) runs as a task on the loop.
+            let value = try loop.runUntilComplete { () async throws -> Int in
+                let inner = loop.createFuture(of: Int.self)
+                try loop.callSoon { try inner.setResult(20) }
+                return try await inner.value + 1
+            }
+            try ctx.expectEqual(value, 21, "async body result")
+            do {
+                _ = try loop.runUntilComplete { () async throws -> Int in
+                    try await loop.sleepForConformance()
+                    throw Boom(id: 9)
+                }
+                throw ctx.failure("runUntilComplete must rethrow the async body's error")
+            } catch let error as Boom {
+                try ctx.expectEqual(error, Boom(id: 9), "the same error from the async body")
+            }
+            try ctx.expect(!loop.isRunning, "not running afterwards")
             try loop.close()
         },
         ConformanceCase("RUN-10", "runUntilComplete returns before a later timer; the timer fires in the next run") { ctx in
@@ -219,4 +236,13 @@ enum RunCases {
             try loop.close()
         },
     ]
+}
+
+extension EventLoop {
+    /// Suspends the current task for one loop iteration (a future resolved by callSoon).
+    func sleepForConformance() async throws {
+        let tick = createFuture(of: Void.self)
+        try callSoon { try tick.setResult(()) }
+        try await tick.value
+    }
 }

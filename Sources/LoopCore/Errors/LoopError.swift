@@ -47,7 +47,8 @@ public struct LoopError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { message }
 
-    static func closed(_ call: String) -> LoopError {
+    /// The standard error for `call` on a closed loop.
+    public static func closed(_ call: String) -> LoopError {
         LoopError(.closed, "Event loop is closed: \(call) cannot be used after close(); create a new loop")
     }
 }

@@ -30,7 +30,7 @@ public final class ReleasedFuture: CustomStringConvertible, Sendable {
 /// Done callbacks are always scheduled with `callSoon`, never called inline. An error
 /// that nobody retrieves is reported to the loop's exception handler exactly once,
 /// when the future is released. A future belongs to its loop's thread.
-public final class Future<Value>: @unchecked Sendable, CustomStringConvertible {
+public class Future<Value>: @unchecked Sendable, CustomStringConvertible {
     // @unchecked: a future is confined to its loop's thread, like every loop-bound object.
     enum State {
         case pending
@@ -47,18 +47,25 @@ public final class Future<Value>: @unchecked Sendable, CustomStringConvertible {
     private var callbacks: [(id: DoneCallbackID, body: (Future<Value>) throws -> Void)] = []
     private var nextCallbackID: UInt64 = 0
     private var errorRetrieved = false
+    /// "Future" or "Task": how this object names itself in messages.
+    let kindLabel: String
 
     /// A pending future bound to `loop` (asyncio's private `Future(loop=)` constructor,
     /// public here so third-party loops and tasks can reuse it).
-    public init(loop: any EventLoop, sourceLocation: SourceLocation? = nil) {
+    public convenience init(loop: any EventLoop, sourceLocation: SourceLocation? = nil) {
+        self.init(loop: loop, sourceLocation: sourceLocation, kindLabel: "Future")
+    }
+
+    init(loop: any EventLoop, sourceLocation: SourceLocation?, kindLabel: String) {
         self.loop = loop
         self.sourceLocation = sourceLocation
+        self.kindLabel = kindLabel
     }
 
     deinit {
         guard case .failed(let error) = state, !errorRetrieved else { return }
         var context = ExceptionContext(
-            message: "Future exception was never retrieved",
+            message: "\(kindLabel) exception was never retrieved",
             error: error,
             future: ReleasedFuture(description: describe(), identifier: ObjectIdentifier(self))
         )
@@ -114,8 +121,7 @@ public final class Future<Value>: @unchecked Sendable, CustomStringConvertible {
     /// Throws ``LoopError/Kind-swift.enum/invalidState`` if it is already done.
     public func setResult(_ value: Value) throws {
         try requirePending("setResult")
-        state = .finished(value)
-        try scheduleCallbacks()
+        try complete(.finished(value))
     }
 
     /// Fails the future with `error` and schedules its done callbacks.
@@ -125,7 +131,12 @@ public final class Future<Value>: @unchecked Sendable, CustomStringConvertible {
         if let cancelled = error as? CancelledError {
             throw LoopError(.invalidArgument, "Future.setException(): a CancelledError cannot be set as an exception (\(cancelled)); call cancel() instead")
         }
-        state = .failed(error)
+        try complete(.failed(error))
+    }
+
+    /// Moves a pending future to its final state and schedules its done callbacks.
+    func complete(_ final: State) throws {
+        state = final
         try scheduleCallbacks()
     }
 
@@ -134,9 +145,8 @@ public final class Future<Value>: @unchecked Sendable, CustomStringConvertible {
     @discardableResult
     public func cancel(message: String? = nil) -> Bool {
         guard case .pending = state else { return false }
-        state = .cancelled(CancelledError(message: message))
         do {
-            try scheduleCallbacks()
+            try complete(.cancelled(CancelledError(message: message)))
         } catch {
             loop.callExceptionHandler(ExceptionContext(
                 message: "Future.cancel(): done callbacks could not be scheduled", error: error, future: self))
@@ -173,7 +183,10 @@ public final class Future<Value>: @unchecked Sendable, CustomStringConvertible {
 
     public var description: String { describe() }
 
-    private func describe() -> String {
+    /// How the future names itself in its description.
+    var displayName: String { kindLabel }
+
+    func describe() -> String {
         let stateText: String
         switch state {
         case .pending: stateText = "pending"
@@ -181,14 +194,14 @@ public final class Future<Value>: @unchecked Sendable, CustomStringConvertible {
         case .failed(let error): stateText = "finished error=\(error)"
         case .cancelled: stateText = "cancelled"
         }
-        var text = "<Future \(stateText)"
+        var text = "<\(displayName) \(stateText)"
         if let sourceLocation { text += " created at \(sourceLocation)" }
         return text + ">"
     }
 
-    private func requirePending(_ call: String) throws {
+    func requirePending(_ call: String) throws {
         guard case .pending = state else {
-            throw LoopError(.invalidState, "Future.\(call)(): the future is already done (\(describe())); a future completes once")
+            throw LoopError(.invalidState, "\(kindLabel).\(call)(): invalid state, already done (\(describe())); a future completes once")
         }
     }
 

@@ -56,6 +56,14 @@ extension BaseEventLoop {
         Future(loop: self, sourceLocation: location)
     }
 
+    public func createTask<T>(
+        name: String?, from location: SourceLocation?, _ body: sending @escaping () async throws -> T
+    ) throws -> LoopTask<T> {
+        try checkOpen("createTask")
+        if debugEnabled { try checkThread("createTask") }
+        return LoopTask(loop: self, name: name, sourceLocation: location, body)
+    }
+
     private func scheduleTimer(
         at when: Double, call: String, _ body: @escaping () throws -> Void, _ location: SourceLocation?
     ) throws -> TimerHandle {

@@ -43,6 +43,11 @@ public protocol EventLoop: AnyObject, Sendable {
     /// A new pending future bound to this loop.
     func createFuture<T>(of type: T.Type, from location: SourceLocation?) -> Future<T>
 
+    /// Runs `body` as a ``LoopTask`` on this loop; it starts in a later iteration.
+    func createTask<T>(
+        name: String?, from location: SourceLocation?, _ body: sending @escaping () async throws -> T
+    ) throws -> LoopTask<T>
+
     // MARK: Watching file descriptors
 
     /// Calls `body` whenever `fd` is readable, until ``removeReader(_:)``. Replaces
@@ -120,6 +125,24 @@ extension EventLoop {
         _ body: @escaping () throws -> Void
     ) throws -> TimerHandle {
         try callAt(when, body, from: debug ? SourceLocation(file, line) : nil)
+    }
+
+    /// Runs `body` as a ``LoopTask`` on this loop; it starts in a later iteration.
+    /// Throws ``LoopError/Kind-swift.enum/closed`` on a closed loop.
+    @inlinable
+    public func createTask<T>(
+        name: String? = nil, file: StaticString = #fileID, line: UInt = #line,
+        _ body: sending @escaping () async throws -> T
+    ) throws -> LoopTask<T> {
+        try createTask(name: name, from: debug ? SourceLocation(file, line) : nil, body)
+    }
+
+    /// Runs `body` as a task until it completes and returns its result or rethrows its error.
+    public func runUntilComplete<T>(
+        file: StaticString = #fileID, line: UInt = #line, _ body: sending @escaping () async throws -> T
+    ) throws -> T {
+        let task = try createTask(name: nil, from: debug ? SourceLocation(file, line) : nil, body)
+        return try runUntilComplete(task)
     }
 
     /// A new pending future bound to this loop.

@@ -1,0 +1,104 @@
+import Synchronization
+
+/// What the code running inside a ``LoopTask`` can reach: the task itself, what it
+/// awaits (so cancelling the task cancels that), and its cancellation request.
+final class LoopTaskContext: @unchecked Sendable {
+    // @unchecked: read and written only on the task's loop thread (the task runs there).
+    @TaskLocal static var current: LoopTaskContext?
+
+    weak var task: AnyObject?
+    /// Cancels the future the task is suspended on, passing the cancel message.
+    var waitingOn: ((String?) -> Void)?
+    var cancelRequested = false
+    var cancelMessage: String?
+}
+
+private let taskCounter = Atomic<Int>(0)
+
+/// A Swift `async` body running on a loop, as a future of its result (asyncio's `Task`).
+///
+/// The body runs as a Swift task whose executor preference is the loop, so every
+/// `await` inside it resumes on the loop's thread. The body does not start before
+/// the loop runs its first step. ``cancel(message:)`` cancels what the body awaits,
+/// which then throws ``CancelledError``; a body that ends with that error leaves the
+/// task cancelled, one that catches it and returns leaves it finished.
+public final class LoopTask<Value>: Future<Value>, @unchecked Sendable {
+    // @unchecked: like every Future, confined to its loop's thread.
+    /// The task's name, "Task-<n>" unless one was given.
+    public private(set) var name: String
+    let context = LoopTaskContext()
+    private var swiftTask: Task<Void, Never>?
+
+    /// Creates and schedules a task (asyncio's private `Task(coro, loop=, name=)`
+    /// constructor, public so third-party loops can reuse it). Prefer `createTask`.
+    public init(
+        loop: any EventLoop & TaskExecutor,
+        name: String? = nil,
+        sourceLocation: SourceLocation? = nil,
+        _ body: sending @escaping () async throws -> Value
+    ) {
+        self.name = name ?? "Task-\(taskCounter.add(1, ordering: .relaxed).newValue)"
+        super.init(loop: loop, sourceLocation: sourceLocation, kindLabel: "Task")
+        context.task = self
+        let context = self.context
+        swiftTask = Task(executorPreference: loop) { [self] in
+            await LoopTaskContext.$current.withValue(context) {
+                await self.step(body)
+            }
+        }
+    }
+
+    private func step(_ body: () async throws -> Value) async {
+        if context.cancelRequested {
+            finish(.cancelled(CancelledError(message: context.cancelMessage)))
+            return
+        }
+        do {
+            let value = try await body()
+            finish(.finished(value))
+        } catch let error as CancelledError {
+            finish(.cancelled(error))
+        } catch is CancellationError {
+            finish(.cancelled(CancelledError(message: context.cancelMessage)))
+        } catch {
+            finish(.failed(error))
+        }
+    }
+
+    private func finish(_ final: State) {
+        guard !isDone else { return }
+        do {
+            try complete(final)
+        } catch {
+            // The loop closed under the task: the outcome is kept, only the callbacks are lost.
+        }
+    }
+
+    /// Changes the task's name.
+    public func setName(_ newName: String) { name = newName }
+
+    /// Asks the task to stop: what it awaits is cancelled now and the body sees
+    /// ``CancelledError`` at its current or next `await`. Returns `false` if the task
+    /// is already done.
+    @discardableResult
+    public override func cancel(message: String? = nil) -> Bool {
+        guard !isDone else { return false }
+        context.cancelRequested = true
+        context.cancelMessage = message
+        context.waitingOn?(message)
+        swiftTask?.cancel()
+        return true
+    }
+
+    /// Tasks complete through their body only.
+    public override func setResult(_ value: Value) throws {
+        throw LoopError(.invalidState, "LoopTask.setResult(): Task does not support setResult operation; return from the body instead")
+    }
+
+    /// Tasks complete through their body only.
+    public override func setException(_ error: any Error) throws {
+        throw LoopError(.invalidState, "LoopTask.setException(): Task does not support setException operation; throw from the body instead")
+    }
+
+    override var displayName: String { "Task \(name)" }
+}
