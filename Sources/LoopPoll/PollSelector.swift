@@ -39,6 +39,9 @@ public final class PollSelector: SelectorBackend, @unchecked Sendable {
     public var name: String { "poll" }
 
     /// The calls this backend is built on.
+    /// poll(2) also watches regular files (always ready), which epoll refuses.
+    public var capabilities: BackendCapabilities { BackendCapabilities.standard.union(.regularFiles) }
+
     public var details: String { "poll, self-pipe wakeup" }
 
     // Loop-thread state.

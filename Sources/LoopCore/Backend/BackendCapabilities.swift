@@ -13,13 +13,13 @@ public struct BackendCapabilities: OptionSet, Sendable, Hashable, CustomStringCo
     public static let crossThreadWakeup = BackendCapabilities(rawValue: 1 << 1)
     /// Descriptors numbered 1024 and above can be watched (select(2) cannot).
     public static let highDescriptors = BackendCapabilities(rawValue: 1 << 2)
-    /// Any kind of descriptor that poll(2) accepts (sockets, pipes, terminals, eventfds).
-    public static let anyPollableDescriptor = BackendCapabilities(rawValue: 1 << 3)
+    /// Regular files can be watched (reported always ready), as poll(2) allows;
+    /// epoll refuses them with EPERM.
+    public static let regularFiles = BackendCapabilities(rawValue: 1 << 3)
 
-    /// Everything the built-in backends offer.
-    public static let standard: BackendCapabilities = [
-        .realTime, .crossThreadWakeup, .highDescriptors, .anyPollableDescriptor,
-    ]
+    /// What every built-in backend offers. A backend that can also watch regular
+    /// files adds ``regularFiles``.
+    public static let standard: BackendCapabilities = [.realTime, .crossThreadWakeup, .highDescriptors]
 
     /// Human-readable names, e.g. `realTime`.
     public var names: [String] {
@@ -27,7 +27,7 @@ public struct BackendCapabilities: OptionSet, Sendable, Hashable, CustomStringCo
         if contains(.realTime) { names.append("realTime") }
         if contains(.crossThreadWakeup) { names.append("crossThreadWakeup") }
         if contains(.highDescriptors) { names.append("highDescriptors") }
-        if contains(.anyPollableDescriptor) { names.append("anyPollableDescriptor") }
+        if contains(.regularFiles) { names.append("regularFiles") }
         return names
     }
 

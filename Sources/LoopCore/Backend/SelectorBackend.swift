@@ -24,13 +24,18 @@ public protocol SelectorBackend: AnyObject, Sendable {
     var name: String { get }
 
     /// Starts watching `fd` for `interest`. The loop never registers an fd twice
-    /// without unregistering it first, and never registers an empty interest.
+    /// without unregistering it first, never registers an empty interest, and checks
+    /// that `fd` is open before calling. Registering an fd twice should throw
+    /// `SystemError` with `EEXIST`, as epoll does.
     func register(fd: Int32, interest: IOEvents) throws
 
-    /// Changes the interest of a registered `fd` (never to an empty set).
+    /// Changes the interest of a registered `fd` (never to an empty set). An fd that
+    /// is not registered should throw `SystemError` with `ENOENT`.
     func modify(fd: Int32, interest: IOEvents) throws
 
-    /// Stops watching `fd`. The fd may already be closed by its owner.
+    /// Stops watching `fd`. The fd may already be closed by its owner, which must not
+    /// be an error. (Users should remove watchers before closing an fd, as in asyncio:
+    /// an epoll registration outlives `close` while a `dup` of the fd stays open.)
     func unregister(fd: Int32) throws
 
     /// Waits until a registered fd is ready, ``wakeup()`` is called, or `timeout`
@@ -38,7 +43,9 @@ public protocol SelectorBackend: AnyObject, Sendable {
     /// `ready` (which the loop hands over empty). Reporting an fd that is not
     /// registered is an error the loop reports, naming this backend.
     ///
-    /// A wait interrupted by a signal returns normally with what it has.
+    /// A wait interrupted by a signal returns normally with what it has; a backend
+    /// may also retry after `EINTR` (libevent does), so ``wakeup()`` is the only
+    /// guaranteed way to cut a wait short.
     func wait(timeout: Duration?, into ready: inout ReadinessBuffer) throws
 
     /// Makes a current or the next ``wait(timeout:into:)`` return promptly.
@@ -50,6 +57,7 @@ public protocol SelectorBackend: AnyObject, Sendable {
     func close()
 
     /// Optional: what this backend can do. Defaults to ``BackendCapabilities/standard``.
+    /// Hang-ups and errors may be reported only for the events the fd is watched for.
     var capabilities: BackendCapabilities { get }
 
     /// Optional: extra facts for `loopctl backends`, e.g. libevent's own method.
