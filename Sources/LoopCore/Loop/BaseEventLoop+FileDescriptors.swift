@@ -69,7 +69,10 @@ extension BaseEventLoop {
     private func removeWatcher(_ fd: Int32, _ kind: IOEvents, call: String) throws -> Bool {
         if closed { return false }
         if debugEnabled { try checkThread(call) }
-        guard fd >= 0, Int(fd) < watches.count else { return false }
+        guard fd >= 0 else {
+            throw LoopError(.invalidArgument, "\(call): Invalid file descriptor: \(fd); pass the descriptor that was watched")
+        }
+        guard Int(fd) < watches.count else { return false }
         let removed: Handle?
         if kind == .readable {
             removed = watches[Int(fd)].reader
