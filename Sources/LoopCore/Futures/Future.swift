@@ -8,9 +8,15 @@ public struct CancelledError: Error, Sendable, Equatable, CustomStringConvertibl
     public var description: String { message.map { "CancelledError: \($0)" } ?? "CancelledError" }
 }
 
-/// Identifies one `addDoneCallback` registration, for `removeDoneCallback`.
-public struct DoneCallbackID: Hashable, Sendable {
-    let value: UInt64
+/// A done callback with an identity, so the same callback can be registered on a
+/// future more than once and removed with every registration at once
+/// (asyncio's `remove_done_callback(fn)`; Swift closures have no identity of their own).
+public final class DoneCallback<Value>: @unchecked Sendable {
+    // @unchecked: used only on its future's loop thread.
+    let body: (Future<Value>) throws -> Void
+
+    /// Wraps `body`, which receives the completed future.
+    public init(_ body: @escaping (Future<Value>) throws -> Void) { self.body = body }
 }
 
 /// A released future, as named in an exception context (a future cannot hand
@@ -44,8 +50,7 @@ public class Future<Value>: @unchecked Sendable, CustomStringConvertible {
     /// Where the future was created (debug mode only).
     public let sourceLocation: SourceLocation?
     var state: State = .pending
-    private var callbacks: [(id: DoneCallbackID, body: (Future<Value>) throws -> Void)] = []
-    private var nextCallbackID: UInt64 = 0
+    private var callbacks: [DoneCallback<Value>] = []
     private var errorRetrieved = false
     /// "Future" or "Task": how this object names itself in messages.
     let kindLabel: String
@@ -155,25 +160,30 @@ public class Future<Value>: @unchecked Sendable, CustomStringConvertible {
     }
 
     /// Calls `body` with this future once it is done, from a later loop iteration
-    /// (also when it is already done). Throws when the loop is closed.
+    /// (also when it is already done). Throws when the loop is closed. Returns the
+    /// registration, which ``removeDoneCallback(_:)`` accepts.
     @discardableResult
-    public func addDoneCallback(_ body: @escaping (Future<Value>) throws -> Void) throws -> DoneCallbackID {
-        let id = DoneCallbackID(value: nextCallbackID)
-        nextCallbackID += 1
-        if isDone {
-            try loop.callSoon({ [self] in try body(self) }, from: nil)
-        } else {
-            callbacks.append((id, body))
-        }
-        return id
+    public func addDoneCallback(_ body: @escaping (Future<Value>) throws -> Void) throws -> DoneCallback<Value> {
+        let callback = DoneCallback(body)
+        try addDoneCallback(callback)
+        return callback
     }
 
-    /// Removes a done callback that has not been scheduled yet; returns how many
-    /// registrations were removed (0 or 1).
+    /// Registers `callback` (again, if it is already registered): it runs once per
+    /// registration, from a later loop iteration, when the future is done.
+    public func addDoneCallback(_ callback: DoneCallback<Value>) throws {
+        if isDone {
+            try loop.callSoon({ [self] in try callback.body(self) }, from: nil)
+        } else {
+            callbacks.append(callback)
+        }
+    }
+
+    /// Removes every registration of `callback` that has not run yet; returns how many.
     @discardableResult
-    public func removeDoneCallback(_ id: DoneCallbackID) -> Int {
+    public func removeDoneCallback(_ callback: DoneCallback<Value>) -> Int {
         let before = callbacks.count
-        callbacks.removeAll { $0.id == id }
+        callbacks.removeAll { $0 === callback }
         return before - callbacks.count
     }
 
@@ -209,9 +219,8 @@ public class Future<Value>: @unchecked Sendable, CustomStringConvertible {
         guard !callbacks.isEmpty else { return }
         let pending = callbacks
         callbacks.removeAll()
-        for entry in pending {
-            let body = entry.body
-            try loop.callSoon({ [self] in try body(self) }, from: nil)
+        for callback in pending {
+            try loop.callSoon({ [self] in try callback.body(self) }, from: nil)
         }
     }
 }

@@ -101,8 +101,8 @@ public final class BaseEventLoop: EventLoop, @unchecked Sendable {
                 "runUntilComplete: the future belongs to a different loop than the one it was passed to; run it on its own loop"
             )
         }
-        let callbackID = try future.addDoneCallback { [unowned self] _ in self.stop() }
-        defer { future.removeDoneCallback(callbackID) }
+        let stopper = try future.addDoneCallback { [unowned self] _ in self.stop() }
+        defer { future.removeDoneCallback(stopper) }
         try runForever()
         guard future.isDone else {
             throw LoopError(
@@ -137,6 +137,9 @@ public final class BaseEventLoop: EventLoop, @unchecked Sendable {
         // Released last, when the loop is consistent: their captures may run deinit code.
         withExtendedLifetime((orphans, dropped, droppedTimers, oldWatches)) {}
     }
+
+    /// The loop time of the earliest timer that is scheduled and not cancelled, if any.
+    public var nextTimerDeadline: Double? { timers.earliestDeadline() }
 
     /// What the loop holds right now.
     public var snapshot: LoopSnapshot {
