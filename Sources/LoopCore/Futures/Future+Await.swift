@@ -14,7 +14,7 @@ extension Future {
                 )
             }
             let waiter = LoopTaskContext.current
-            if let waiter, waiter === self {
+            if let waiter, waiter.task === self {
                 throw LoopError(.invalidState, "await task.value: Task cannot await on itself")
             }
             waiter?.waitingOn = { [weak self] message in self?.cancel(message: message) }

@@ -22,12 +22,13 @@ private let taskCounter = Atomic<Int>(0)
 /// the loop runs its first step. ``cancel(message:)`` cancels what the body awaits,
 /// which then throws ``CancelledError``; a body that ends with that error leaves the
 /// task cancelled, one that catches it and returns leaves it finished.
-public final class LoopTask<Value>: Future<Value>, @unchecked Sendable {
+public final class LoopTask<Value>: Future<Value>, EventLoopTask, @unchecked Sendable {
     // @unchecked: like every Future, confined to its loop's thread.
     /// The task's name, "Task-<n>" unless one was given.
     public private(set) var name: String
     let context = LoopTaskContext()
     private var swiftTask: Task<Void, Never>?
+    private var cancelRequests = 0
 
     /// Creates and schedules a task (asyncio's private `Task(coro, loop=, name=)`
     /// constructor, public so third-party loops can reuse it). Prefer `createTask`.
@@ -40,29 +41,39 @@ public final class LoopTask<Value>: Future<Value>, @unchecked Sendable {
         self.name = name ?? "Task-\(taskCounter.add(1, ordering: .relaxed).newValue)"
         super.init(loop: loop, sourceLocation: sourceLocation, kindLabel: "Task")
         context.task = self
+        TaskRegistry.own(self)
+        // The Swift task holds the LoopTask weakly: the registry keeps it alive while it
+        // runs, so when a closed loop drops it, it can report that it died pending.
         let context = self.context
-        swiftTask = Task(executorPreference: loop) { [self] in
+        swiftTask = Task(executorPreference: loop) { [weak self] in
             await LoopTaskContext.$current.withValue(context) {
-                await self.step(body)
+                if context.cancelRequested {
+                    self?.finish(.cancelled(CancelledError(message: context.cancelMessage)))
+                    return
+                }
+                do {
+                    let value = try await body()
+                    self?.finish(.finished(value))
+                } catch let error as CancelledError {
+                    self?.finish(.cancelled(error))
+                } catch is CancellationError {
+                    self?.finish(.cancelled(CancelledError(message: context.cancelMessage)))
+                } catch {
+                    self?.finish(.failed(error))
+                }
             }
         }
     }
 
-    private func step(_ body: () async throws -> Value) async {
-        if context.cancelRequested {
-            finish(.cancelled(CancelledError(message: context.cancelMessage)))
-            return
-        }
-        do {
-            let value = try await body()
-            finish(.finished(value))
-        } catch let error as CancelledError {
-            finish(.cancelled(error))
-        } catch is CancellationError {
-            finish(.cancelled(CancelledError(message: context.cancelMessage)))
-        } catch {
-            finish(.failed(error))
-        }
+    deinit {
+        guard !isDone else { return }
+        swiftTask?.cancel()
+        var report = ExceptionContext(
+            message: "Task was destroyed but it is pending!",
+            task: ReleasedFuture(description: describe(), identifier: ObjectIdentifier(self))
+        )
+        if let sourceLocation { report.sourceTraceback = [sourceLocation] }
+        loop.callExceptionHandler(report)
     }
 
     private func finish(_ final: State) {
@@ -72,6 +83,8 @@ public final class LoopTask<Value>: Future<Value>, @unchecked Sendable {
         } catch {
             // The loop closed under the task: the outcome is kept, only the callbacks are lost.
         }
+        let released = TaskRegistry.release(self)
+        withExtendedLifetime(released) {}
     }
 
     /// Changes the task's name.
@@ -83,11 +96,24 @@ public final class LoopTask<Value>: Future<Value>, @unchecked Sendable {
     @discardableResult
     public override func cancel(message: String? = nil) -> Bool {
         guard !isDone else { return false }
+        cancelRequests += 1
         context.cancelRequested = true
         context.cancelMessage = message
         context.waitingOn?(message)
         swiftTask?.cancel()
         return true
+    }
+
+    /// How many cancellation requests are pending (asyncio's `cancelling()`).
+    public var cancelling: Int { cancelRequests }
+
+    /// Withdraws one cancellation request and returns how many remain (asyncio's
+    /// `uncancel()`). A body that handles cancellation and goes on calls this.
+    @discardableResult
+    public func uncancel() -> Int {
+        if cancelRequests > 0 { cancelRequests -= 1 }
+        if cancelRequests == 0 { context.cancelRequested = false }
+        return cancelRequests
     }
 
     /// Tasks complete through their body only.

@@ -61,8 +61,18 @@ extension BaseEventLoop {
     ) throws -> LoopTask<T> {
         try checkOpen("createTask")
         if debugEnabled { try checkThread("createTask") }
+        if let taskFactory {
+            return taskFactory.makeTask(loop: self, name: name, sourceLocation: location, body)
+        }
         return LoopTask(loop: self, name: name, sourceLocation: location, body)
     }
+
+    /// Makes `createTask` (and `runUntilComplete { }`) use `factory`; `nil` restores
+    /// the default (asyncio's `set_task_factory`).
+    public func setTaskFactory(_ factory: (any TaskFactory)?) { taskFactory = factory }
+
+    /// The custom task factory, or `nil` for the default.
+    public var currentTaskFactory: (any TaskFactory)? { taskFactory }
 
     private func scheduleTimer(
         at when: Double, call: String, _ body: @escaping () throws -> Void, _ location: SourceLocation?

@@ -47,6 +47,8 @@ public final class BaseEventLoop: EventLoop, @unchecked Sendable {
     let sleeping = Atomic<Bool>(false)
     let runningThread = Atomic<UInt>(0)
 
+    var taskFactory: (any TaskFactory)?
+
     // Error handling and debug mode.
     var customExceptionHandler: ExceptionHandler?
     var debugEnabled: Bool
@@ -134,8 +136,9 @@ public final class BaseEventLoop: EventLoop, @unchecked Sendable {
         watches = []
         watchedCount = 0
         backend.close()
+        let abandonedTasks = TaskRegistry.loopClosed(self)
         // Released last, when the loop is consistent: their captures may run deinit code.
-        withExtendedLifetime((orphans, dropped, droppedTimers, oldWatches)) {}
+        withExtendedLifetime((orphans, dropped, droppedTimers, oldWatches, abandonedTasks)) {}
     }
 
     /// The loop time of the earliest timer that is scheduled and not cancelled, if any.

@@ -48,6 +48,11 @@ public protocol EventLoop: AnyObject, Sendable {
         name: String?, from location: SourceLocation?, _ body: sending @escaping () async throws -> T
     ) throws -> LoopTask<T>
 
+    /// Makes `createTask` use `factory`; `nil` restores the default.
+    func setTaskFactory(_ factory: (any TaskFactory)?)
+    /// The custom task factory, or `nil` for the default.
+    var currentTaskFactory: (any TaskFactory)? { get }
+
     // MARK: Watching file descriptors
 
     /// Calls `body` whenever `fd` is readable, until ``removeReader(_:)``. Replaces
