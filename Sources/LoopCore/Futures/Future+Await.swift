@@ -1,3 +1,10 @@
+/// A future a task can be suspended on, so that cancelling the task cancels it.
+protocol AwaitedFuture: AnyObject, Sendable {
+    @discardableResult func cancel(message: String?) -> Bool
+}
+
+extension Future: AwaitedFuture {}
+
 extension Future {
     /// Waits for the future from a task running on its loop and returns its result
     /// (or throws its error, or ``CancelledError`` if it is cancelled).
@@ -7,7 +14,7 @@ extension Future {
     public var value: Value {
         get async throws {
             if isDone { return try result() }
-            guard let running = RunningLoop.current, running === loop else {
+            guard RunningLoop.isCurrent(loop) else {
                 throw LoopError(
                     .differentLoop,
                     "await \(kindLabel.lowercased()).value: the \(kindLabel.lowercased()) is attached to a different loop than the one running this task; await it from a task on its own loop"
@@ -17,21 +24,19 @@ extension Future {
             if let waiter, waiter.task === self {
                 throw LoopError(.invalidState, "await task.value: Task cannot await on itself")
             }
-            waiter?.waitingOn = { [weak self] message in self?.cancel(message: message) }
-            defer { waiter?.waitingOn = nil }
+            waiter?.awaiting = self
+            defer { waiter?.awaiting = nil }
             return try await withTaskCancellationHandler {
                 try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Value, any Error>) in
-                    do {
-                        try addDoneCallback { future in continuation.resume(with: Result { try future.result() }) }
-                    } catch {
-                        continuation.resume(throwing: error)
+                    if isDone {
+                        continuation.resume(with: Result { try result() })
+                    } else {
+                        addWaiter(.continuation(continuation))
                     }
                 }
-            } onCancel: { [weak self] in
-                guard let self else { return }
-                let loop = self.loop
-                _ = try? loop.callSoonThreadsafe(
-                    { [weak self] in self?.cancel(message: waiter?.cancelMessage) }, from: nil)
+            } onCancel: { [self] in
+                // Any thread: hop to the loop to cancel what the task awaits.
+                _ = try? loop.callSoonThreadsafe({ [self] in self.cancel(message: waiter?.cancelMessage) }, from: nil)
             }
         }
     }

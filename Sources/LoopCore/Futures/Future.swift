@@ -50,7 +50,16 @@ public class Future<Value>: @unchecked Sendable, CustomStringConvertible {
     /// Where the future was created (debug mode only).
     public let sourceLocation: SourceLocation?
     var state: State = .pending
-    private var callbacks: [DoneCallback<Value>] = []
+    /// Who waits for the outcome, in registration order: done callbacks (scheduled
+    /// with callSoon) and suspended awaiters (resumed, which enqueues their job on
+    /// the loop, so they too run in a later iteration). The first one is kept inline
+    /// because most futures have exactly one.
+    enum Waiter {
+        case callback(DoneCallback<Value>)
+        case continuation(UnsafeContinuation<Value, any Error>)
+    }
+    private var firstWaiter: Waiter?
+    private var moreWaiters: [Waiter] = []
     private var errorRetrieved = false
     /// "Future" or "Task": how this object names itself in messages.
     let kindLabel: String
@@ -175,16 +184,36 @@ public class Future<Value>: @unchecked Sendable, CustomStringConvertible {
         if isDone {
             try loop.callSoon({ [self] in try callback.body(self) }, from: nil)
         } else {
-            callbacks.append(callback)
+            addWaiter(.callback(callback))
         }
     }
 
     /// Removes every registration of `callback` that has not run yet; returns how many.
     @discardableResult
     public func removeDoneCallback(_ callback: DoneCallback<Value>) -> Int {
-        let before = callbacks.count
-        callbacks.removeAll { $0 === callback }
-        return before - callbacks.count
+        func matches(_ waiter: Waiter) -> Bool {
+            if case .callback(let registered) = waiter { return registered === callback }
+            return false
+        }
+        var removed = 0
+        if let first = firstWaiter, matches(first) {
+            firstWaiter = nil
+            removed += 1
+        }
+        let before = moreWaiters.count
+        moreWaiters.removeAll(where: matches)
+        removed += before - moreWaiters.count
+        if firstWaiter == nil, !moreWaiters.isEmpty { firstWaiter = moreWaiters.removeFirst() }
+        return removed
+    }
+
+    /// Adds a waiter; the future must be pending.
+    func addWaiter(_ waiter: Waiter) {
+        if firstWaiter == nil && moreWaiters.isEmpty {
+            firstWaiter = waiter
+        } else {
+            moreWaiters.append(waiter)
+        }
     }
 
     /// Marks the error as seen so it is not reported at release (for awaiters and tasks
@@ -216,11 +245,25 @@ public class Future<Value>: @unchecked Sendable, CustomStringConvertible {
     }
 
     private func scheduleCallbacks() throws {
-        guard !callbacks.isEmpty else { return }
-        let pending = callbacks
-        callbacks.removeAll()
-        for callback in pending {
-            try loop.callSoon({ [self] in try callback.body(self) }, from: nil)
+        guard let first = firstWaiter else { return }
+        firstWaiter = nil
+        let more = moreWaiters
+        moreWaiters = []
+        var failure: (any Error)?
+        func notify(_ waiter: Waiter) {
+            switch waiter {
+            case .continuation(let continuation):
+                continuation.resume(with: Result { try result() })
+            case .callback(let callback):
+                do {
+                    try loop.callSoon({ [self] in try callback.body(self) }, from: nil)
+                } catch {
+                    failure = failure ?? error
+                }
+            }
         }
+        notify(first)
+        for waiter in more { notify(waiter) }
+        if let failure { throw failure }
     }
 }

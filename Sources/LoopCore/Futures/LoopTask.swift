@@ -7,8 +7,8 @@ final class LoopTaskContext: @unchecked Sendable {
     @TaskLocal static var current: LoopTaskContext?
 
     weak var task: AnyObject?
-    /// Cancels the future the task is suspended on, passing the cancel message.
-    var waitingOn: ((String?) -> Void)?
+    /// The future the task is suspended on; cancelling the task cancels it.
+    var awaiting: (any AwaitedFuture)?
     var cancelRequested = false
     var cancelMessage: String?
 }
@@ -99,7 +99,7 @@ public final class LoopTask<Value>: Future<Value>, EventLoopTask, @unchecked Sen
         cancelRequests += 1
         context.cancelRequested = true
         context.cancelMessage = message
-        context.waitingOn?(message)
+        context.awaiting?.cancel(message: message)
         swiftTask?.cancel()
         return true
     }

@@ -7,16 +7,13 @@ import CLoopShims
 extension BaseEventLoop: SerialExecutor, TaskExecutor {
     public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
-        let handle = Handle(callback: { [unowned self] in
-            job.runSynchronously(isolatedTo: self.asUnownedSerialExecutor(), taskExecutor: self.asUnownedTaskExecutor())
-        }, sourceLocation: nil)
         if runningThread.load(ordering: .relaxed) == cloop_thread_id() {
-            ready.append(handle)
+            ready.append(.job(job))
             return
         }
         let accepted = inbox.withLock { inbox -> Bool in
             if inbox.closed { return false }
-            inbox.handles.append(handle)
+            inbox.handles.append(.job(job))
             return true
         }
         guard accepted else {

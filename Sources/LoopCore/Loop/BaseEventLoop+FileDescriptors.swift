@@ -125,10 +125,10 @@ extension BaseEventLoop {
                 continue
             }
             if event.events.contains(.readable), let reader = watches[fd].reader, !reader.isCancelledFlag {
-                ready.append(reader)
+                ready.append(.handle(reader))
             }
             if event.events.contains(.writable), let writer = watches[fd].writer, !writer.isCancelledFlag {
-                ready.append(writer)
+                ready.append(.handle(writer))
             }
         }
     }

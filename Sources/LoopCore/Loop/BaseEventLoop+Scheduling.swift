@@ -8,7 +8,7 @@ extension BaseEventLoop {
         // Keeps callSoonThreadsafe submissions made earlier from this same thread in order.
         if inboxPending.load(ordering: .relaxed) { drainInbox() }
         let handle = Handle(callback: body, sourceLocation: location)
-        ready.append(handle)
+        ready.append(.handle(handle))
         return handle
     }
 
@@ -19,12 +19,12 @@ extension BaseEventLoop {
         let handle = Handle(callback: body, sourceLocation: location)
         if runningThread.load(ordering: .relaxed) == cloop_thread_id() {
             // On the loop's own thread while it runs: no lock, no wakeup.
-            ready.append(handle)
+            ready.append(.handle(handle))
             return handle
         }
         try inbox.withLock { inbox in
             if inbox.closed { throw LoopError.closed("callSoonThreadsafe") }
-            inbox.handles.append(handle)
+            inbox.handles.append(.handle(handle))
         }
         inboxPending.store(true, ordering: .sequentiallyConsistent)
         if sleeping.exchange(false, ordering: .sequentiallyConsistent) { backend.wakeup() }
@@ -90,11 +90,11 @@ extension BaseEventLoop {
     /// Moves callbacks submitted from other threads to the ready queue, in submission order.
     func drainInbox() {
         inboxPending.store(false, ordering: .sequentiallyConsistent)
-        let arrived = inbox.withLock { inbox -> [Handle] in
+        let arrived = inbox.withLock { inbox -> [ReadyItem] in
             defer { inbox.handles.removeAll(keepingCapacity: true) }
             return inbox.handles
         }
-        for handle in arrived { ready.append(handle) }
+        for item in arrived { ready.append(item) }
     }
 
     @inline(__always)

@@ -26,20 +26,23 @@ public final class BaseEventLoop: EventLoop, @unchecked Sendable {
     public var logger: Logger
 
     // Scheduling state, loop thread only.
-    var ready = RingBuffer<Handle>()
-    var timers = TimerHeap()
-    var stopping = false
-    var closed = false
-    var readiness = ReadinessBuffer()
-    var watches: [FileDescriptorWatch] = []
-    var watchedCount = 0
-    var lastIOPollNanoseconds: Int64 = 0
+    // @exclusivity(unchecked): loop-thread state touched on every iteration; the loop
+    // never holds two accesses to one of these at once.
+    let ready = RingBuffer<ReadyItem>()
+    @exclusivity(unchecked) var timers = TimerHeap()
+    @exclusivity(unchecked) var stopping = false
+    @exclusivity(unchecked) var closed = false
+    @exclusivity(unchecked) var readiness = ReadinessBuffer()
+    @exclusivity(unchecked) var watches: [FileDescriptorWatch] = []
+    @exclusivity(unchecked) var watchedCount = 0
+    @exclusivity(unchecked) var lastIOPollNanoseconds: Int64 = 0
+    @exclusivity(unchecked) var iterationsSinceIOPoll = 0
     /// What the loop still held when it was closed (`nil` until then).
     public private(set) var stateAtClose: LoopSnapshot?
 
     // Cross-thread state.
     struct Inbox {
-        var handles: [Handle] = []
+        var handles: [ReadyItem] = []
         var closed = false
     }
     let inbox = Mutex(Inbox())
@@ -51,16 +54,22 @@ public final class BaseEventLoop: EventLoop, @unchecked Sendable {
 
     // Error handling and debug mode.
     var customExceptionHandler: ExceptionHandler?
-    var debugEnabled: Bool
+    @exclusivity(unchecked) var debugEnabled: Bool
     var slowCallbackThreshold: Duration = .milliseconds(100)
 
     /// The environment variable that turns debug mode on for new loops (any non-empty value).
     public static let debugEnvironmentVariable = "LOOP_DEBUG"
 
-    /// The longest a ready queue may keep the loop from polling I/O: while callbacks
-    /// keep the queue busy, readiness is still collected at least this often.
+    /// How long a busy ready queue may keep the loop from polling I/O: while callbacks
+    /// keep the queue busy, readiness is collected once this much time has passed
+    /// (checked every ``ioPollCheckIterations`` iterations) and at least every
+    /// ``ioPollMaxIterations`` iterations.
     public static let ioPollInterval: Duration = .microseconds(500)
     static let ioPollIntervalNanoseconds: Int64 = 500_000
+    /// Iterations between two clock readings for the I/O poll interval.
+    public static let ioPollCheckIterations = 16
+    /// Iterations after which I/O is polled whatever the clock says.
+    public static let ioPollMaxIterations = 256
 
     /// A loop driven by `backend`. Debug mode starts on when `LOOP_DEBUG` is non-empty.
     public init(backend: any SelectorBackend, logger: Logger? = nil) {
@@ -124,7 +133,7 @@ public final class BaseEventLoop: EventLoop, @unchecked Sendable {
         guard !closed else { return }
         closed = true
         stateAtClose = snapshot
-        let orphans = inbox.withLock { inbox -> [Handle] in
+        let orphans = inbox.withLock { inbox -> [ReadyItem] in
             inbox.closed = true
             defer { inbox.handles.removeAll() }
             return inbox.handles
@@ -183,22 +192,33 @@ public final class BaseEventLoop: EventLoop, @unchecked Sendable {
     /// then run exactly the callbacks queued at that point.
     func runOnce() throws {
         if timers.count > 0 { timers.compactIfNeeded() }
-        if ready.isEmpty || stopping
-            || MonotonicClock.nanoseconds() - lastIOPollNanoseconds >= Self.ioPollIntervalNanoseconds
-        {
+        if ready.isEmpty || stopping || ioPollIsDue() {
             try pollIO()
+            iterationsSinceIOPoll = 0
             lastIOPollNanoseconds = MonotonicClock.nanoseconds()
+        } else {
+            iterationsSinceIOPoll &+= 1
         }
         if inboxPending.load(ordering: .relaxed) { drainInbox() }
         if timers.count > 0 {
             let deadline = backend.now() + 1e-9
-            while let due = timers.popDue(before: deadline) { ready.append(due) }
+            while let due = timers.popDue(before: deadline) { ready.append(.handle(due)) }
         }
         var remaining = ready.count
-        while remaining > 0, let handle = ready.removeFirst() {
+        while remaining > 0, let item = ready.removeFirst() {
             remaining &-= 1
-            runHandle(handle)
+            switch item {
+            case .handle(let handle): runHandle(handle)
+            case .job(let job): job.runSynchronously(isolatedTo: asUnownedSerialExecutor(), taskExecutor: asUnownedTaskExecutor())
+            }
         }
+    }
+
+    @inline(__always)
+    private func ioPollIsDue() -> Bool {
+        if iterationsSinceIOPoll >= Self.ioPollMaxIterations { return true }
+        guard iterationsSinceIOPoll & (Self.ioPollCheckIterations - 1) == Self.ioPollCheckIterations - 1 else { return false }
+        return MonotonicClock.nanoseconds() - lastIOPollNanoseconds >= Self.ioPollIntervalNanoseconds
     }
 
     private func pollIO() throws {

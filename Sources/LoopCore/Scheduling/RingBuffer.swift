@@ -1,36 +1,46 @@
-/// A growable FIFO queue on a circular buffer: O(1) append and removeFirst,
-/// no shifting, and the memory is kept when it empties.
-struct RingBuffer<Element> {
-    private var storage: ContiguousArray<Element?>
-    private var head = 0
-    private(set) var count = 0
+/// A growable FIFO queue on a circular buffer: O(1) append and removeFirst, no
+/// shifting, memory kept when it empties. A class with manually managed storage
+/// because it sits on the loop's hottest path: no uniqueness or exclusivity checks.
+final class RingBuffer<Element> {
+    private var storage: UnsafeMutablePointer<Element>
+    @exclusivity(unchecked) private var capacity: Int
+    @exclusivity(unchecked) private var head = 0
+    @exclusivity(unchecked) private(set) var count = 0
 
-    init(capacity: Int = 1024) {
+    init(capacity requested: Int = 1024) {
         var size = 16
-        while size < capacity { size <<= 1 }
-        storage = ContiguousArray(repeating: nil, count: size)
+        while size < requested { size <<= 1 }
+        capacity = size
+        storage = .allocate(capacity: size)
     }
 
+    deinit {
+        _ = removeAll()
+        storage.deallocate()
+    }
+
+    @inline(__always)
     var isEmpty: Bool { count == 0 }
 
-    mutating func append(_ element: Element) {
-        if count == storage.count { grow() }
-        storage[(head &+ count) & (storage.count &- 1)] = element
+    @inline(__always)
+    func append(_ element: Element) {
+        if count == capacity { grow() }
+        (storage + ((head &+ count) & (capacity &- 1))).initialize(to: element)
         count &+= 1
     }
 
-    mutating func removeFirst() -> Element? {
+    @inline(__always)
+    func removeFirst() -> Element? {
         guard count > 0 else { return nil }
-        let element = storage[head]
-        storage[head] = nil
-        head = (head &+ 1) & (storage.count &- 1)
+        let element = (storage + head).move()
+        head = (head &+ 1) & (capacity &- 1)
         count &-= 1
         return element
     }
 
     /// Empties the queue and returns what it held, so that the caller releases the
     /// elements after the queue is consistent again.
-    mutating func removeAll() -> [Element] {
+    func removeAll() -> [Element] {
         var elements: [Element] = []
         elements.reserveCapacity(count)
         while let element = removeFirst() { elements.append(element) }
@@ -38,12 +48,21 @@ struct RingBuffer<Element> {
         return elements
     }
 
-    private mutating func grow() {
-        var bigger = ContiguousArray<Element?>(repeating: nil, count: storage.count * 2)
-        for offset in 0..<count {
-            bigger[offset] = storage[(head + offset) & (storage.count - 1)]
-        }
+    private func grow() {
+        let bigger = UnsafeMutablePointer<Element>.allocate(capacity: capacity * 2)
+        let firstRun = min(count, capacity - head)
+        (bigger).moveInitialize(from: storage + head, count: firstRun)
+        (bigger + firstRun).moveInitialize(from: storage, count: count - firstRun)
+        storage.deallocate()
         storage = bigger
+        capacity *= 2
         head = 0
     }
+}
+
+/// What the ready queue holds: a callback's handle, or a Swift job enqueued on the
+/// loop as an executor (kept apart so that a job costs no allocation).
+enum ReadyItem: Sendable {
+    case handle(Handle)
+    case job(UnownedJob)
 }
