@@ -1,0 +1,52 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "swift-loop",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "LoopCore", targets: ["LoopCore"]),
+        .library(name: "LoopEpoll", targets: ["LoopEpoll"]),
+        .library(name: "LoopPoll", targets: ["LoopPoll"]),
+        .library(name: "LoopLibevent", targets: ["LoopLibevent"]),
+        .library(name: "LoopConformance", targets: ["LoopConformance"]),
+        .library(name: "Loops", targets: ["Loops"]),
+        .executable(name: "loopctl", targets: ["loopctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        .target(name: "CLoopShims"),
+        .systemLibrary(
+            name: "CLibevent",
+            pkgConfig: "libevent",
+            providers: [.apt(["libevent-dev"])]
+        ),
+        .target(
+            name: "LoopCore",
+            dependencies: ["CLoopShims", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(name: "LoopEpoll", dependencies: ["LoopCore", "CLoopShims"]),
+        .target(name: "LoopPoll", dependencies: ["LoopCore", "CLoopShims"]),
+        .target(name: "LoopLibevent", dependencies: ["LoopCore", "CLibevent", "CLoopShims"]),
+        .target(
+            name: "LoopConformance",
+            dependencies: ["LoopCore", "CLoopShims", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(name: "Loops", dependencies: ["LoopCore", "LoopEpoll", "LoopPoll", "LoopLibevent"]),
+        .executableTarget(
+            name: "loopctl",
+            dependencies: [
+                "Loops", "LoopConformance",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "LoopCoreTests", dependencies: ["LoopCore", "Loops"]),
+        .testTarget(name: "ConformanceTests", dependencies: ["Loops", "LoopConformance"]),
+        .testTarget(name: "LoopEpollTests", dependencies: ["LoopEpoll", "LoopCore"]),
+        .testTarget(name: "LoopPollTests", dependencies: ["LoopPoll", "LoopCore"]),
+        .testTarget(name: "LoopLibeventTests", dependencies: ["LoopLibevent", "LoopCore"]),
+    ]
+)
