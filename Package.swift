@@ -36,10 +36,11 @@ let package = Package(
             dependencies: ["LoopCore", "CLoopShims", .product(name: "Logging", package: "swift-log")]
         ),
         .target(name: "Loops", dependencies: ["LoopCore", "LoopEpoll", "LoopPoll", "LoopLibevent"]),
+        .target(name: "LoopCtlKit", dependencies: ["Loops", "LoopConformance"]),
         .executableTarget(
             name: "loopctl",
             dependencies: [
-                "Loops", "LoopConformance",
+                "Loops", "LoopConformance", "LoopCtlKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -48,5 +49,6 @@ let package = Package(
         .testTarget(name: "LoopEpollTests", dependencies: ["LoopEpoll", "LoopCore"]),
         .testTarget(name: "LoopPollTests", dependencies: ["LoopPoll", "LoopCore"]),
         .testTarget(name: "LoopLibeventTests", dependencies: ["LoopLibevent", "LoopCore"]),
+        .testTarget(name: "LoopCtlKitTests", dependencies: ["LoopCtlKit", "Loops"]),
     ]
 )

@@ -4,7 +4,7 @@ import XCTest
 
 final class RingBufferTests: XCTestCase {
     func testFIFOAcrossGrowthAndWraparound() {
-        var buffer = RingBuffer<Int>(capacity: 4)
+        let buffer = RingBuffer<Int>(capacity: 4)
         var expected: [Int] = []
         var next = 0
         // Interleave appends and removals so the head wraps before the buffer grows.
@@ -25,7 +25,7 @@ final class RingBufferTests: XCTestCase {
     }
 
     func testRemoveAllReturnsEverythingInOrder() {
-        var buffer = RingBuffer<String>(capacity: 2)
+        let buffer = RingBuffer<String>(capacity: 2)
         for word in ["a", "b", "c", "d", "e"] { buffer.append(word) }
         _ = buffer.removeFirst()
         XCTAssertEqual(buffer.removeAll(), ["b", "c", "d", "e"])
