@@ -24,19 +24,29 @@ extension Future {
             if let waiter, waiter.task === self {
                 throw LoopError(.invalidState, "await task.value: Task cannot await on itself")
             }
-            waiter?.awaiting = self
-            defer { waiter?.awaiting = nil }
+            if let waiter, waiter.isOwnSwiftTask {
+                // A LoopTask's own body: LoopTask.cancel() cancels `awaiting` directly,
+                // so no Swift cancellation handler is needed on this, the common path.
+                waiter.awaiting = self
+                defer { waiter.awaiting = nil }
+                return try await suspendUntilDone()
+            }
+            // Any other Swift task (a child task, or one the user made with the loop as
+            // executor): Swift cancellation cancels this future on the loop thread.
             return try await withTaskCancellationHandler {
-                try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Value, any Error>) in
-                    if isDone {
-                        continuation.resume(with: Result { try result() })
-                    } else {
-                        addWaiter(.continuation(continuation))
-                    }
-                }
+                try await suspendUntilDone()
             } onCancel: { [self] in
-                // Any thread: hop to the loop to cancel what the task awaits.
-                _ = try? loop.callSoonThreadsafe({ [self] in self.cancel(message: waiter?.cancelMessage) }, from: nil)
+                _ = try? loop.callSoonThreadsafe({ [self] in self.cancel(message: nil) }, from: nil)
+            }
+        }
+    }
+
+    private func suspendUntilDone() async throws -> Value {
+        try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Value, any Error>) in
+            if isDone {
+                continuation.resume(with: Result { try result() })
+            } else {
+                addWaiter(.continuation(continuation))
             }
         }
     }

@@ -49,7 +49,8 @@ public class Future<Value>: @unchecked Sendable, CustomStringConvertible {
     public let loop: any EventLoop
     /// Where the future was created (debug mode only).
     public let sourceLocation: SourceLocation?
-    var state: State = .pending
+    // @exclusivity(unchecked) here and below: loop-thread state on the await path.
+    @exclusivity(unchecked) var state: State = .pending
     /// Who waits for the outcome, in registration order: done callbacks (scheduled
     /// with callSoon) and suspended awaiters (resumed, which enqueues their job on
     /// the loop, so they too run in a later iteration). The first one is kept inline
@@ -58,9 +59,9 @@ public class Future<Value>: @unchecked Sendable, CustomStringConvertible {
         case callback(DoneCallback<Value>)
         case continuation(UnsafeContinuation<Value, any Error>)
     }
-    private var firstWaiter: Waiter?
-    private var moreWaiters: [Waiter] = []
-    private var errorRetrieved = false
+    @exclusivity(unchecked) private var firstWaiter: Waiter?
+    @exclusivity(unchecked) private var moreWaiters: [Waiter] = []
+    @exclusivity(unchecked) private var errorRetrieved = false
     /// "Future" or "Task": how this object names itself in messages.
     let kindLabel: String
 

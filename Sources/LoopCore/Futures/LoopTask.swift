@@ -8,9 +8,14 @@ final class LoopTaskContext: @unchecked Sendable {
 
     weak var task: AnyObject?
     /// The future the task is suspended on; cancelling the task cancels it.
-    var awaiting: (any AwaitedFuture)?
-    var cancelRequested = false
-    var cancelMessage: String?
+    @exclusivity(unchecked) var awaiting: (any AwaitedFuture)?
+    @exclusivity(unchecked) var cancelRequested = false
+    @exclusivity(unchecked) var cancelMessage: String?
+    /// The Swift task running the body (not its child tasks, which inherit this context).
+    @exclusivity(unchecked) var swiftTask: UnsafeCurrentTask?
+
+    /// Whether the caller runs in the task's own Swift task (not in a child task).
+    var isOwnSwiftTask: Bool { withUnsafeCurrentTask { $0 != nil && $0 == swiftTask } }
 }
 
 private let taskCounter = Atomic<Int>(0)
@@ -47,6 +52,8 @@ public final class LoopTask<Value>: Future<Value>, EventLoopTask, @unchecked Sen
         let context = self.context
         swiftTask = Task(executorPreference: loop) { [weak self] in
             await LoopTaskContext.$current.withValue(context) {
+                context.swiftTask = withUnsafeCurrentTask { $0 }
+                defer { context.swiftTask = nil }
                 if context.cancelRequested {
                     self?.finish(.cancelled(CancelledError(message: context.cancelMessage)))
                     return

@@ -52,6 +52,7 @@ extension BaseEventLoop {
 
     public func time() -> Double { backend.now() }
 
+    @inlinable
     public func createFuture<T>(of type: T.Type, from location: SourceLocation?) -> Future<T> {
         Future(loop: self, sourceLocation: location)
     }

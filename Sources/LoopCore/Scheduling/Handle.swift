@@ -7,11 +7,11 @@ public class Handle: @unchecked Sendable, CustomStringConvertible {
     // another thread does is receive it from callSoonThreadsafe. Debug mode rejects
     // cancel() off the loop thread for timer handles through the loop's thread check.
     @usableFromInline
-    var callback: (() throws -> Void)?
+    @exclusivity(unchecked) var callback: (() throws -> Void)?
     /// Where the callback was scheduled; recorded in debug mode only.
     public let sourceLocation: SourceLocation?
     @usableFromInline
-    var isCancelledFlag = false
+    @exclusivity(unchecked) var isCancelledFlag = false
 
     @usableFromInline
     init(callback: @escaping () throws -> Void, sourceLocation: SourceLocation?) {
