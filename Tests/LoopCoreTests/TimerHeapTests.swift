@@ -8,7 +8,7 @@ final class TimerHeapTests: XCTestCase {
     }
 
     func testPopsInDeadlineOrderAndInsertionOrderForTies() {
-        var heap = TimerHeap()
+        let heap = TimerHeap()
         let deadlines: [Double] = [5, 1, 4, 1, 3, 2, 5, 0]
         let handles = deadlines.map(timer)
         for handle in handles { heap.push(handle) }
@@ -21,7 +21,7 @@ final class TimerHeapTests: XCTestCase {
     }
 
     func testPopDueStopsAtDeadline() {
-        var heap = TimerHeap()
+        let heap = TimerHeap()
         for when in [1.0, 2.0, 3.0] { heap.push(timer(when)) }
         XCTAssertEqual(heap.popDue(before: 1.5)?.when, 1)
         XCTAssertNil(heap.popDue(before: 1.5))
@@ -29,12 +29,12 @@ final class TimerHeapTests: XCTestCase {
     }
 
     func testCancelledTimersAreSkippedAndCompacted() {
-        var heap = TimerHeap()
+        let heap = TimerHeap()
         let handles = (0..<1000).map { timer(Double($0)) }
         for handle in handles { heap.push(handle) }
         for (index, handle) in handles.enumerated() where index % 4 != 0 {
             handle.cancel()
-            heap.noteCancelled()
+
         }
         heap.compactIfNeeded()
         XCTAssertEqual(heap.count, 250)
@@ -48,14 +48,49 @@ final class TimerHeapTests: XCTestCase {
     }
 
     func testCancelledTopIsDroppedLazily() {
-        var heap = TimerHeap()
+        let heap = TimerHeap()
         let first = timer(1)
         heap.push(first)
         heap.push(timer(2))
         first.cancel()
-        heap.noteCancelled()
+
         XCTAssertEqual(heap.earliestDeadline(), 2)
         XCTAssertEqual(heap.cancelledCount, 0)
         XCTAssertFalse(first.isScheduled)
+    }
+}
+
+final class TimerHeapStressTests: XCTestCase {
+    /// Random pushes, cancellations and pops against a sorted reference list.
+    func testMatchesASortedReferenceUnderRandomOperations() {
+        let heap = TimerHeap()
+        var generator = SystemRandomNumberGenerator()
+        var live: [(when: Double, order: Int, handle: TimerHandle)] = []
+        var order = 0
+        for _ in 0..<20_000 {
+            switch Int.random(in: 0..<10, using: &generator) {
+            case 0..<6:
+                let handle = TimerHandle(when: Double(Int.random(in: 0..<500, using: &generator)), callback: {}, sourceLocation: nil)
+                heap.push(handle)
+                live.append((handle.when, order, handle))
+                order += 1
+            case 6..<8:
+                guard !live.isEmpty else { continue }
+                let index = Int.random(in: 0..<live.count, using: &generator)
+                live[index].handle.cancel()
+                live.remove(at: index)
+            default:
+                heap.compactIfNeeded()
+                live.sort { ($0.when, $0.order) < ($1.when, $1.order) }
+                guard let expected = live.first else {
+                    XCTAssertNil(heap.popDue(before: .infinity))
+                    continue
+                }
+                let popped = heap.popDue(before: .infinity)
+                XCTAssertTrue(popped === expected.handle, "popped \(String(describing: popped?.when)), expected \(expected.when)")
+                live.removeFirst()
+            }
+        }
+        XCTAssertEqual(heap.count - heap.cancelledCount, live.count)
     }
 }

@@ -81,12 +81,10 @@ extension BaseEventLoop {
         try checkOpen(call)
         if debugEnabled { try checkThread(call) }
         let handle = TimerHandle(when: when, callback: body, sourceLocation: location)
-        handle.owner = self
         timers.push(handle)
         return handle
     }
 
-    func timerCancelled() { timers.noteCancelled() }
 
     /// Moves callbacks submitted from other threads to the ready queue, in submission order.
     func drainInbox() {

@@ -45,9 +45,9 @@ public final class TimerHandle: Handle, @unchecked Sendable {
     /// When the callback is due, in the loop's time (seconds, see `EventLoop.time()`).
     public let when: Double
     /// Whether the handle is still in its loop's timer heap (used to count lazy deletions).
-    var isScheduled = false
-    /// Told of cancellations of a scheduled timer so it can compact its heap.
-    weak var owner: BaseEventLoop?
+    @exclusivity(unchecked) var isScheduled = false
+    /// The heap's count of cancelled entries, told of a cancellation while scheduled.
+    @exclusivity(unchecked) var cancellations: TimerCancellations?
 
     init(when: Double, callback: @escaping () throws -> Void, sourceLocation: SourceLocation?) {
         self.when = when
@@ -57,7 +57,7 @@ public final class TimerHandle: Handle, @unchecked Sendable {
     public override func cancel() {
         guard !isCancelledFlag else { return }
         super.cancel()
-        if isScheduled { owner?.timerCancelled() }
+        if isScheduled { cancellations?.count += 1 }
     }
 
     override var kindName: String { "TimerHandle when=\(when)" }

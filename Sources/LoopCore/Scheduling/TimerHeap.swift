@@ -1,9 +1,18 @@
+/// Counts the scheduled timers that were cancelled while still in the heap.
+/// Shared by a heap and its handles (instead of each handle referring back to its
+/// loop) so that cancel() is one increment and no reference cycle exists.
+final class TimerCancellations {
+    @exclusivity(unchecked) var count = 0
+}
+
 /// The loop's pending timers: a binary min-heap on (deadline, insertion order).
 ///
 /// Cancellation is lazy: a cancelled timer stays in the heap until it reaches the
 /// top or until cancelled entries dominate and the heap is compacted, so cancel is
-/// O(1) and the heap never holds mostly dead entries.
-struct TimerHeap {
+/// O(1) and the heap never holds mostly dead entries. Entries live in manually
+/// managed memory and are moved, never copied, while sifting, so reordering the
+/// heap costs no reference counting.
+final class TimerHeap {
     private struct Entry {
         let when: Double
         let sequence: UInt64
@@ -15,109 +24,147 @@ struct TimerHeap {
         }
     }
 
-    private var entries: ContiguousArray<Entry> = []
-    private var nextSequence: UInt64 = 0
-    /// Scheduled timers that were cancelled but are still in the heap.
-    private(set) var cancelledCount = 0
-
-    var count: Int { entries.count }
-    var isEmpty: Bool { entries.isEmpty }
+    private var storage: UnsafeMutablePointer<Entry>
+    @exclusivity(unchecked) private var capacity: Int
+    @exclusivity(unchecked) private(set) var count = 0
+    @exclusivity(unchecked) private var nextSequence: UInt64 = 0
+    /// Shared with every handle pushed here.
+    let cancellations = TimerCancellations()
 
     /// Compaction starts when more than half of at least this many entries are cancelled.
     static let compactionThreshold = 100
 
-    mutating func push(_ handle: TimerHandle) {
-        handle.isScheduled = true
-        entries.append(Entry(when: handle.when, sequence: nextSequence, handle: handle))
-        nextSequence &+= 1
-        siftUp(entries.count - 1)
+    init(capacity: Int = 64) {
+        self.capacity = capacity
+        storage = .allocate(capacity: capacity)
     }
 
-    mutating func noteCancelled() { cancelledCount += 1 }
+    deinit {
+        storage.deinitialize(count: count)
+        storage.deallocate()
+    }
+
+    var isEmpty: Bool { count == 0 }
+
+    /// Scheduled timers that were cancelled but are still in the heap.
+    var cancelledCount: Int { cancellations.count }
+
+    func push(_ handle: TimerHandle) {
+        handle.isScheduled = true
+        handle.cancellations = cancellations
+        if count == capacity { grow() }
+        (storage + count).initialize(to: Entry(when: handle.when, sequence: nextSequence, handle: handle))
+        nextSequence &+= 1
+        count += 1
+        siftUp(count - 1)
+    }
 
     /// The earliest deadline of a live timer, dropping cancelled timers from the top.
-    mutating func earliestDeadline() -> Double? {
+    func earliestDeadline() -> Double? {
         dropCancelledTop()
-        return entries.first?.when
+        return count > 0 ? storage.pointee.when : nil
     }
 
     /// Removes and returns the earliest live timer if it is due at or before `deadline`.
-    mutating func popDue(before deadline: Double) -> TimerHandle? {
+    func popDue(before deadline: Double) -> TimerHandle? {
         dropCancelledTop()
-        guard let first = entries.first, first.when <= deadline else { return nil }
-        removeTop()
-        first.handle.isScheduled = false
-        return first.handle
+        guard count > 0, storage.pointee.when <= deadline else { return nil }
+        let handle = removeTop()
+        handle.isScheduled = false
+        return handle
     }
 
     /// Rebuilds the heap without its cancelled entries when they dominate.
-    mutating func compactIfNeeded() {
-        guard entries.count > Self.compactionThreshold, cancelledCount * 2 > entries.count else { return }
-        for entry in entries where entry.handle.isCancelled { entry.handle.isScheduled = false }
-        entries.removeAll { $0.handle.isCancelled }
-        cancelledCount = 0
-        var index = entries.count / 2 - 1
+    func compactIfNeeded() {
+        guard count > Self.compactionThreshold, cancellations.count * 2 > count else { return }
+        var kept = 0
+        var dropped: [TimerHandle] = []
+        dropped.reserveCapacity(cancellations.count)
+        for index in 0..<count {
+            let entry = (storage + index).move()
+            if entry.handle.isCancelled {
+                entry.handle.isScheduled = false
+                dropped.append(entry.handle)
+            } else {
+                (storage + kept).initialize(to: entry)
+                kept += 1
+            }
+        }
+        count = kept
+        cancellations.count = 0
+        var index = count / 2 - 1
         while index >= 0 {
             siftDown(index)
             index -= 1
         }
+        withExtendedLifetime(dropped) {}
     }
 
     /// Empties the heap and returns the timers it held, so that the caller releases
     /// them (and whatever their callbacks capture) after the heap is consistent again.
-    mutating func removeAll() -> ContiguousArray<TimerHandle> {
-        let old = entries
-        entries = []
-        cancelledCount = 0
+    func removeAll() -> ContiguousArray<TimerHandle> {
         var handles = ContiguousArray<TimerHandle>()
-        handles.reserveCapacity(old.count)
-        for entry in old {
+        handles.reserveCapacity(count)
+        for index in 0..<count {
+            let entry = (storage + index).move()
             entry.handle.isScheduled = false
             handles.append(entry.handle)
         }
+        count = 0
+        cancellations.count = 0
         return handles
     }
 
-    private mutating func dropCancelledTop() {
-        while let first = entries.first, first.handle.isCancelled {
-            removeTop()
-            first.handle.isScheduled = false
-            cancelledCount -= 1
+    private func dropCancelledTop() {
+        while count > 0, storage.pointee.handle.isCancelled {
+            let handle = removeTop()
+            handle.isScheduled = false
+            cancellations.count -= 1
         }
     }
 
-    private mutating func removeTop() {
-        let last = entries.removeLast()
-        if !entries.isEmpty {
-            entries[0] = last
+    private func removeTop() -> TimerHandle {
+        let top = storage.move()
+        count -= 1
+        if count > 0 {
+            storage.moveInitialize(from: storage + count, count: 1)
             siftDown(0)
         }
+        return top.handle
     }
 
-    private mutating func siftUp(_ start: Int) {
+    private func grow() {
+        let bigger = UnsafeMutablePointer<Entry>.allocate(capacity: capacity * 2)
+        bigger.moveInitialize(from: storage, count: count)
+        storage.deallocate()
+        storage = bigger
+        capacity *= 2
+    }
+
+    // Both sifts lift the moving entry out, slide others into the hole, then drop it in.
+    private func siftUp(_ start: Int) {
         var child = start
-        let moving = entries[child]
+        let moving = (storage + child).move()
         while child > 0 {
             let parent = (child - 1) / 2
-            guard moving.precedes(entries[parent]) else { break }
-            entries[child] = entries[parent]
+            guard moving.precedes(storage[parent]) else { break }
+            (storage + child).moveInitialize(from: storage + parent, count: 1)
             child = parent
         }
-        entries[child] = moving
+        (storage + child).initialize(to: moving)
     }
 
-    private mutating func siftDown(_ start: Int) {
+    private func siftDown(_ start: Int) {
         var parent = start
-        let count = entries.count
-        let moving = entries[parent]
+        let moving = (storage + parent).move()
         while true {
             var child = 2 * parent + 1
             if child >= count { break }
-            if child + 1 < count, entries[child + 1].precedes(entries[child]) { child += 1 }
-            guard entries[child].precedes(moving) else { break }
-            entries[parent] = entries[child]
+            if child + 1 < count, storage[child + 1].precedes(storage[child]) { child += 1 }
+            guard storage[child].precedes(moving) else { break }
+            (storage + parent).moveInitialize(from: storage + child, count: 1)
             parent = child
         }
-        entries[parent] = moving
+        (storage + parent).initialize(to: moving)
     }
 }
