@@ -37,10 +37,6 @@ public final class BaseEventLoop: EventLoop, @unchecked Sendable {
     @exclusivity(unchecked) var watchedCount = 0
     @exclusivity(unchecked) var lastIOPollNanoseconds: Int64 = 0
     @exclusivity(unchecked) var iterationsSinceIOPoll = 0
-    // Default executor and signal handlers (BaseEventLoop+RunInExecutor.swift,
-    // BaseEventLoop+Signals.swift), loop thread only.
-    var executorState = DefaultExecutorState()
-    var signalState = LoopSignalState()
     /// What the loop still held when it was closed (`nil` until then).
     public private(set) var stateAtClose: LoopSnapshot?
 
@@ -84,9 +80,7 @@ public final class BaseEventLoop: EventLoop, @unchecked Sendable {
     }
 
     deinit {
-        guard !closed else { return }
-        removeAllSignalHandlers()
-        backend.close()
+        if !closed { backend.close() }
     }
 
     /// The name of the backend, e.g. `"epoll"`.
@@ -137,9 +131,6 @@ public final class BaseEventLoop: EventLoop, @unchecked Sendable {
             throw LoopError(.closeWhileRunning, "close(): Cannot close a running event loop; call stop() and close it after the run returns")
         }
         guard !closed else { return }
-        // Before the snapshot: the signal wakeup pipe is the loop's own reader, not the user's.
-        removeAllSignalHandlers()
-        shutDownDefaultExecutorAtClose()
         closed = true
         stateAtClose = snapshot
         let orphans = inbox.withLock { inbox -> [ReadyItem] in
