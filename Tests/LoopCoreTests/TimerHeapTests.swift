@@ -67,7 +67,7 @@ final class TimerHeapStressTests: XCTestCase {
         var generator = SystemRandomNumberGenerator()
         var live: [(when: Double, order: Int, handle: TimerHandle)] = []
         var order = 0
-        for _ in 0..<20_000 {
+        for _ in 0..<6_000 {
             switch Int.random(in: 0..<10, using: &generator) {
             case 0..<6:
                 let handle = TimerHandle(when: Double(Int.random(in: 0..<500, using: &generator)), callback: {}, sourceLocation: nil)

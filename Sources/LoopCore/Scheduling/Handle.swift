@@ -47,7 +47,9 @@ public final class TimerHandle: Handle, @unchecked Sendable {
     /// Whether the handle is still in its loop's timer heap (used to count lazy deletions).
     @exclusivity(unchecked) var isScheduled = false
     /// The heap's count of cancelled entries, told of a cancellation while scheduled.
-    @exclusivity(unchecked) var cancellations: TimerCancellations?
+    /// Unretained: it is only used while `isScheduled`, which holds only while the
+    /// handle is inside a live heap (which owns the counter).
+    @exclusivity(unchecked) var cancellations: Unmanaged<TimerCancellations>?
 
     init(when: Double, callback: @escaping () throws -> Void, sourceLocation: SourceLocation?) {
         self.when = when
@@ -57,7 +59,7 @@ public final class TimerHandle: Handle, @unchecked Sendable {
     public override func cancel() {
         guard !isCancelledFlag else { return }
         super.cancel()
-        if isScheduled { cancellations?.count += 1 }
+        if isScheduled, let cancellations { cancellations.takeUnretainedValue().count += 1 }
     }
 
     override var kindName: String { "TimerHandle when=\(when)" }

@@ -5,7 +5,7 @@ final class TimerCancellations {
     @exclusivity(unchecked) var count = 0
 }
 
-/// The loop's pending timers: a binary min-heap on (deadline, insertion order).
+/// The loop's pending timers: a 4-ary min-heap on (deadline, insertion order).
 ///
 /// Cancellation is lazy: a cancelled timer stays in the heap until it reaches the
 /// top or until cancelled entries dominate and the heap is compacted, so cancel is
@@ -40,6 +40,8 @@ final class TimerHeap {
     }
 
     deinit {
+        // Keeps the invariant handles rely on: isScheduled is true only inside a live heap.
+        for index in 0..<count { storage[index].handle.isScheduled = false }
         storage.deinitialize(count: count)
         storage.deallocate()
     }
@@ -51,7 +53,7 @@ final class TimerHeap {
 
     func push(_ handle: TimerHandle) {
         handle.isScheduled = true
-        handle.cancellations = cancellations
+        handle.cancellations = Unmanaged.passUnretained(cancellations)
         if count == capacity { grow() }
         (storage + count).initialize(to: Entry(when: handle.when, sequence: nextSequence, handle: handle))
         nextSequence &+= 1
@@ -92,7 +94,7 @@ final class TimerHeap {
         }
         count = kept
         cancellations.count = 0
-        var index = count / 2 - 1
+        var index = (count - 2) / Self.arity
         while index >= 0 {
             siftDown(index)
             index -= 1
@@ -141,12 +143,16 @@ final class TimerHeap {
         capacity *= 2
     }
 
+    // A 4-ary heap: half the levels of a binary one, and the four children of a node
+    // share cache lines, which is what popping from a large heap is bound by.
     // Both sifts lift the moving entry out, slide others into the hole, then drop it in.
+    private static let arity = 4
+
     private func siftUp(_ start: Int) {
         var child = start
         let moving = (storage + child).move()
         while child > 0 {
-            let parent = (child - 1) / 2
+            let parent = (child - 1) / Self.arity
             guard moving.precedes(storage[parent]) else { break }
             (storage + child).moveInitialize(from: storage + parent, count: 1)
             child = parent
@@ -158,12 +164,18 @@ final class TimerHeap {
         var parent = start
         let moving = (storage + parent).move()
         while true {
-            var child = 2 * parent + 1
-            if child >= count { break }
-            if child + 1 < count, storage[child + 1].precedes(storage[child]) { child += 1 }
-            guard storage[child].precedes(moving) else { break }
-            (storage + parent).moveInitialize(from: storage + child, count: 1)
-            parent = child
+            let first = Self.arity * parent + 1
+            if first >= count { break }
+            var best = first
+            var candidate = first + 1
+            let end = min(first + Self.arity, count)
+            while candidate < end {
+                if storage[candidate].precedes(storage[best]) { best = candidate }
+                candidate += 1
+            }
+            guard storage[best].precedes(moving) else { break }
+            (storage + parent).moveInitialize(from: storage + best, count: 1)
+            parent = best
         }
         (storage + parent).initialize(to: moving)
     }
