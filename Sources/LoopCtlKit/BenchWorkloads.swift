@@ -16,9 +16,18 @@ public enum BenchWorkload: String, CaseIterable, Sendable {
     /// N callLater timers, delay (i % 1000) × 10 µs, every odd one cancelled;
     /// run until the N/2 left have fired.
     case w2 = "W2"
+    /// N tasks; each awaits its own future, which a callSoon callback resolves;
+    /// run until all are done. Figure: ns per task.
+    case w5 = "W5"
+    /// One task, N times in sequence: create a future, callSoon a callback that sets
+    /// its result, await it. Timed inside the task. Figure: ns per round trip.
+    case w6 = "W6"
 
     /// How many runs `loopctl bench` takes the median of, unless told otherwise.
     public var defaultRuns: Int { self == .w2 ? 3 : 5 }
+
+    /// The N that WORKLOADS.md prescribes for this workload.
+    public var standardCount: Int { self == .w5 ? 100_000 : BenchWorkloads.standardCount }
 }
 
 /// What one run of one workload measured (wall time includes the scheduling).
@@ -97,6 +106,8 @@ public enum BenchWorkloads {
         case .w1a: measurement = try chained(loop, n)
         case .w1b: measurement = try batch(loop, n)
         case .w2: measurement = try timers(loop, n)
+        case .w5: measurement = try tasks(loop, n)
+        case .w6: measurement = try roundTrips(loop, n)
         }
         if measurement.peakRSSKiB == 0 { measurement.peakRSSKiB = peakRSSKiB() }
         return measurement
@@ -153,6 +164,43 @@ public enum BenchWorkloads {
         try loop.runForever()
         let end = now()
         return BenchMeasurement(workload: .w1b, n: n, wallNanoseconds: end - start, completed: count, expected: n)
+    }
+
+    /// A counter shared between a workload and the task bodies it starts (all on the loop thread).
+    final class TaskCounter: @unchecked Sendable {
+        var value = 0
+    }
+
+    static func tasks(_ loop: BaseEventLoop, _ n: Int) throws -> BenchMeasurement {
+        let done = TaskCounter()
+        let start = now()
+        for _ in 0..<n {
+            let future = loop.createFuture(of: Void.self)
+            _ = try loop.createTask { () async throws -> Void in
+                try await future.value
+                done.value += 1
+                if done.value == n { loop.stop() }
+            }
+            try loop.callSoon { try future.setResult(()) }
+        }
+        try loop.runForever()
+        let end = now()
+        return BenchMeasurement(workload: .w5, n: n, wallNanoseconds: end - start, completed: done.value, expected: n)
+    }
+
+    static func roundTrips(_ loop: BaseEventLoop, _ n: Int) throws -> BenchMeasurement {
+        let completed = TaskCounter()
+        let (start, end) = try loop.runUntilComplete { () async throws -> (Int64, Int64) in
+            let start = now()
+            for _ in 0..<n {
+                let future = loop.createFuture(of: Void.self)
+                try loop.callSoon { try future.setResult(()) }
+                try await future.value
+                completed.value += 1
+            }
+            return (start, now())
+        }
+        return BenchMeasurement(workload: .w6, n: n, wallNanoseconds: end - start, completed: completed.value, expected: n)
     }
 
     static func timers(_ loop: BaseEventLoop, _ n: Int) throws -> BenchMeasurement {

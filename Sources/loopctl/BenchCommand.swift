@@ -2,12 +2,12 @@ import ArgumentParser
 import LoopCtlKit
 import Loops
 
-/// `loopctl bench`: the micro workloads W1a, W1b and W2 of shared/bench/WORKLOADS.md on
+/// `loopctl bench`: the micro workloads W1a, W1b, W2, W5 and W6 of shared/bench/WORKLOADS.md on
 /// each backend, each run in a fresh child process, reported as the median of the runs.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Run the W1a, W1b and W2 micro benchmarks (build with -c release).",
+        abstract: "Run the W1a, W1b, W2, W5 and W6 micro benchmarks (build with -c release).",
         discussion: """
             Prints one JSON line per backend × workload in the shape of shared/bench/README.md \
             ({"system":"loop-epoll","workload":"W1a","ns_per_op":…,"runs":[…]}; W2 adds total_ms \
@@ -20,12 +20,16 @@ struct BenchCommand: ParsableCommand {
         case w1a = "W1a"
         case w1b = "W1b"
         case w2 = "W2"
+        case w5 = "W5"
+        case w6 = "W6"
 
         var workload: BenchWorkload {
             switch self {
             case .w1a: return .w1a
             case .w1b: return .w1b
             case .w2: return .w2
+            case .w5: return .w5
+            case .w6: return .w6
             }
         }
     }
@@ -36,7 +40,7 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .long, help: "Run on every registered backend (the default).")
     var allBackends = false
 
-    @Option(name: .long, help: "Run only this workload: W1a, W1b or W2 (default: all three).")
+    @Option(name: .long, help: "Run only this workload: W1a, W1b, W2, W5 or W6 (default: all).")
     var workload: WorkloadOption?
 
     @Flag(name: .long, help: "Print JSON lines only.")
@@ -45,8 +49,8 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Runs per backend × workload; the median is reported (default: 5 for W1a/W1b, 3 for W2).")
     var iterations: Int?
 
-    @Option(name: .long, help: "Callbacks or timers per run (default: 1000000, as WORKLOADS.md says; smaller only for a smoke run).")
-    var n: Int = BenchWorkloads.standardCount
+    @Option(name: .long, help: "Callbacks, timers, tasks or round trips per run (default: what WORKLOADS.md says, 1000000 or 100000 for W5; smaller only for a smoke run).")
+    var n: Int?
 
     /// Set in the child processes that the parent starts: run once, print the measurement.
     @Flag(name: .long, help: .hidden)
@@ -55,7 +59,7 @@ struct BenchCommand: ParsableCommand {
     func validate() throws {
         if allBackends, backend != nil { throw ValidationError("--backend and --all-backends exclude each other") }
         if let iterations, iterations < 1 { throw ValidationError("--iterations must be at least 1") }
-        if n < 2 { throw ValidationError("--n must be at least 2") }
+        if let n, n < 2 { throw ValidationError("--n must be at least 2") }
         if child, backend == nil || workload == nil { throw ValidationError("--child needs --backend and --workload") }
     }
 
@@ -120,7 +124,7 @@ struct BenchCommand: ParsableCommand {
     /// One run in a fresh child process.
     private func measure(_ backend: String, _ workload: BenchWorkload) throws -> BenchMeasurement {
         let output = try ChildProcess.run([
-            "bench", "--child", "--backend", backend, "--workload", workload.rawValue, "--n", String(n),
+            "bench", "--child", "--backend", backend, "--workload", workload.rawValue, "--n", String(n ?? workload.standardCount),
         ])
         guard let line = output.split(separator: "\n").last, let measurement = BenchMeasurement(line: String(line)) else {
             throw BenchError("the child printed no measurement: \(output)")
@@ -137,7 +141,7 @@ struct BenchCommand: ParsableCommand {
     private func runChild() throws {
         guard let backend, let workload else { throw ExitCode.failure }
         let loop = try BackendRegistry.shared.makeLoop(name: backend)
-        let measurement = try BenchWorkloads.run(workload.workload, on: loop, n: n)
+        let measurement = try BenchWorkloads.run(workload.workload, on: loop, n: n ?? workload.workload.standardCount)
         try loop.close()
         Output.out(measurement.line + "\n")
     }

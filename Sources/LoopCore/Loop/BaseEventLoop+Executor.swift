@@ -1,19 +1,41 @@
 import CLoopShims
 
-/// The loop is a Swift executor: a job enqueued on it runs as a loop callback on
-/// the loop's thread. A Swift task whose executor preference is the loop (every
-/// ``LoopTask``) resumes each `await` there with no thread hop, and an actor may
-/// use the loop as its serial executor.
-extension BaseEventLoop: SerialExecutor, TaskExecutor {
+/// The loop is a Swift task executor: a job enqueued on it runs as a loop callback on
+/// the loop's thread. Every ``LoopTask`` is a Swift task that prefers the loop as its
+/// executor, so each `await` inside it resumes on the loop thread with no thread hop.
+///
+/// For actors the loop offers a serial executor as well (``serialExecutor``,
+/// ``asUnownedSerialExecutor()``): an actor whose `unownedExecutor` is the loop's runs
+/// on the loop thread. The two roles are separate objects because a job run isolated
+/// to a serial executor would make every return to nonisolated task code hop through
+/// the ready queue again.
+extension BaseEventLoop: TaskExecutor {
     public func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
+        enqueueJob(.job(UnownedJob(job)))
+    }
+
+    public func asUnownedTaskExecutor() -> UnownedTaskExecutor {
+        UnownedTaskExecutor(ordinary: self)
+    }
+
+    /// The loop's serial executor, for actors: `nonisolated var unownedExecutor:
+    /// UnownedSerialExecutor { loop.asUnownedSerialExecutor() }`.
+    public func asUnownedSerialExecutor() -> UnownedSerialExecutor {
+        serialExecutor.asUnownedSerialExecutor()
+    }
+
+    /// Whether the calling thread is the one running this loop now.
+    public var isOnLoopThread: Bool { runningThread.load(ordering: .relaxed) == cloop_thread_id() }
+
+    /// Queues a job from any thread; from the running loop's own thread with no lock.
+    func enqueueJob(_ item: ReadyItem) {
         if runningThread.load(ordering: .relaxed) == cloop_thread_id() {
-            ready.append(.job(job))
+            ready.append(item)
             return
         }
         let accepted = inbox.withLock { inbox -> Bool in
             if inbox.closed { return false }
-            inbox.handles.append(.job(job))
+            inbox.handles.append(item)
             return true
         }
         guard accepted else {
@@ -25,24 +47,37 @@ extension BaseEventLoop: SerialExecutor, TaskExecutor {
         if sleeping.exchange(false, ordering: .sequentiallyConsistent) { backend.wakeup() }
     }
 
+    /// Runs one job taken from the ready queue.
+    @inline(__always)
+    func run(job: UnownedJob, isolated: Bool) {
+        if isolated {
+            job.runSynchronously(isolatedTo: serialExecutor.asUnownedSerialExecutor(), taskExecutor: asUnownedTaskExecutor())
+        } else {
+            job.runSynchronously(on: asUnownedTaskExecutor())
+        }
+    }
+}
+
+/// The serial executor of a ``BaseEventLoop``: jobs of actors that use the loop as
+/// their executor run on the loop thread, in order, as loop callbacks.
+public final class LoopSerialExecutor: SerialExecutor, @unchecked Sendable {
+    // @unchecked: `loop` is set once, in the loop's initialiser, before the executor
+    // is handed to anyone; the loop is itself thread-safe for enqueue.
+    /// The loop must outlive the actors that use it, as any executor must.
+    unowned var loop: BaseEventLoop?
+
+    init() {}
+
+    public func enqueue(_ job: consuming ExecutorJob) {
+        loop?.enqueueJob(.isolatedJob(UnownedJob(job)))
+    }
+
     public func asUnownedSerialExecutor() -> UnownedSerialExecutor {
         UnownedSerialExecutor(ordinary: self)
     }
 
-    public func asUnownedTaskExecutor() -> UnownedTaskExecutor {
-        UnownedTaskExecutor(ordinary: self)
-    }
-
-    public func isSameExclusiveExecutionContext(other: BaseEventLoop) -> Bool { other === self }
-
     public func checkIsolated() {
         // The runtime calls this to verify isolation and requires a trap when it does not hold.
-        precondition(
-            runningThread.load(ordering: .relaxed) == cloop_thread_id(),
-            "expected to run on the thread of loop '\(backend.name)'"
-        )
+        precondition(loop?.isOnLoopThread == true, "expected to run on the thread of loop '\(loop?.backendName ?? "?")'")
     }
-
-    /// Whether the calling thread is the one running this loop now.
-    public var isOnLoopThread: Bool { runningThread.load(ordering: .relaxed) == cloop_thread_id() }
 }

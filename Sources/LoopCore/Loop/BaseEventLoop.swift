@@ -37,6 +37,8 @@ public final class BaseEventLoop: EventLoop, @unchecked Sendable {
     @exclusivity(unchecked) var watchedCount = 0
     @exclusivity(unchecked) var lastIOPollNanoseconds: Int64 = 0
     @exclusivity(unchecked) var iterationsSinceIOPoll = 0
+    /// The serial executor actors use to run on this loop (see ``asUnownedSerialExecutor()``).
+    public let serialExecutor = LoopSerialExecutor()
     /// What the loop still held when it was closed (`nil` until then).
     public private(set) var stateAtClose: LoopSnapshot?
 
@@ -77,6 +79,7 @@ public final class BaseEventLoop: EventLoop, @unchecked Sendable {
         self.logger = logger ?? Logger(label: "loop.\(backend.name)")
         let flag = ProcessEnvironment.value(Self.debugEnvironmentVariable) ?? ""
         self.debugEnabled = !flag.isEmpty
+        serialExecutor.loop = self
     }
 
     deinit {
@@ -209,7 +212,8 @@ public final class BaseEventLoop: EventLoop, @unchecked Sendable {
             remaining &-= 1
             switch item {
             case .handle(let handle): runHandle(handle)
-            case .job(let job): job.runSynchronously(isolatedTo: asUnownedSerialExecutor(), taskExecutor: asUnownedTaskExecutor())
+            case .job(let job): run(job: job, isolated: false)
+            case .isolatedJob(let job): run(job: job, isolated: true)
             }
         }
     }
