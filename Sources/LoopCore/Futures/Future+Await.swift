@@ -44,7 +44,7 @@ extension Future {
     private func suspendUntilDone() async throws -> Value {
         try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Value, any Error>) in
             if isDone {
-                continuation.resume(with: Result { try result() })
+                resume(continuation)
             } else {
                 addWaiter(.continuation(continuation))
             }

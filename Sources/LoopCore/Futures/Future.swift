@@ -208,6 +208,18 @@ public class Future<Value>: @unchecked Sendable, CustomStringConvertible {
         return removed
     }
 
+    /// Resumes an awaiter with the outcome of this done future.
+    func resume(_ continuation: UnsafeContinuation<Value, any Error>) {
+        switch state {
+        case .finished(let value): continuation.resume(returning: value)
+        case .failed(let error):
+            errorRetrieved = true
+            continuation.resume(throwing: error)
+        case .cancelled(let error): continuation.resume(throwing: error)
+        case .pending: continuation.resume(throwing: LoopError(.invalidState, "internal: an awaiter was resumed before its future was done"))
+        }
+    }
+
     /// Adds a waiter; the future must be pending.
     func addWaiter(_ waiter: Waiter) {
         if firstWaiter == nil && moreWaiters.isEmpty {
@@ -254,7 +266,7 @@ public class Future<Value>: @unchecked Sendable, CustomStringConvertible {
         func notify(_ waiter: Waiter) {
             switch waiter {
             case .continuation(let continuation):
-                continuation.resume(with: Result { try result() })
+                resume(continuation)
             case .callback(let callback):
                 do {
                     try loop.callSoon({ [self] in try callback.body(self) }, from: nil)
