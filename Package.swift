@@ -11,6 +11,8 @@ let package = Package(
         .library(name: "LoopLibevent", targets: ["LoopLibevent"]),
         .library(name: "LoopConformance", targets: ["LoopConformance"]),
         .library(name: "Loops", targets: ["Loops"]),
+        .library(name: "LoopTesting", targets: ["LoopTesting"]),
+        .library(name: "LoopCtlKit", targets: ["LoopCtlKit"]),
         .executable(name: "loopctl", targets: ["loopctl"]),
     ],
     dependencies: [
@@ -37,6 +39,7 @@ let package = Package(
         ),
         .target(name: "Loops", dependencies: ["LoopCore", "LoopEpoll", "LoopPoll", "LoopLibevent"]),
         .target(name: "LoopCtlKit", dependencies: ["Loops", "LoopConformance"]),
+        .target(name: "LoopTesting", dependencies: ["LoopCore"]),
         .executableTarget(
             name: "loopctl",
             dependencies: [
@@ -50,5 +53,6 @@ let package = Package(
         .testTarget(name: "LoopPollTests", dependencies: ["LoopPoll", "LoopCore"]),
         .testTarget(name: "LoopLibeventTests", dependencies: ["LoopLibevent", "LoopCore"]),
         .testTarget(name: "LoopCtlKitTests", dependencies: ["LoopCtlKit", "Loops"]),
+        .testTarget(name: "LoopTestingTests", dependencies: ["LoopTesting", "LoopPoll", "LoopConformance"]),
     ]
 )

@@ -1,0 +1,210 @@
+import LoopCore
+import Synchronization
+
+/// A ``SelectorBackend`` whose clock is virtual: ``now()`` moves only when told to,
+/// never with the wall clock. File-descriptor readiness and wakeups are delegated to
+/// a real backend it wraps (e.g. `PollSelector`), so a virtual-time loop still
+/// watches fds and still takes `callSoonThreadsafe` from other threads.
+///
+/// It is built on the public hook API only: the clock hook ``now()`` is what makes
+/// the loop's `time()`, `callLater` and `callAt` virtual, and ``wait(timeout:into:)``
+/// decides what happens when the loop would sleep until a timer (see ``IdlePolicy``).
+/// ``VirtualTimeLoop`` wraps it in the test-facing API (`advance(by:)`, `runUntilIdle()`).
+///
+/// It declares every capability of the backend it wraps except
+/// ``BackendCapabilities/realTime``, so conformance cases that need the wall clock
+/// are skipped with that reason.
+///
+/// ## Threading
+/// Every hook is called on the loop's thread except ``wakeup()`` (any thread, as for
+/// every backend) and ``now()``, which reads an atomic and may be called anywhere.
+/// ``advanceClock(by:)`` and ``advanceClock(to:)`` may be called from any thread: they
+/// move the clock and wake the loop so it looks at its timers again.
+public final class VirtualClockBackend: SelectorBackend {
+    /// What ``wait(timeout:into:)`` does when the loop would sleep until its next timer
+    /// (a timer is scheduled, none is due, nothing is ready to run).
+    public enum IdlePolicy: Sendable, Hashable, CustomStringConvertible {
+        /// The clock moves only through ``VirtualClockBackend/advanceClock(by:)`` (or
+        /// ``VirtualTimeLoop/advance(by:)``). A loop left running with only future
+        /// timers does not spin: it blocks, without a timeout, until a watched fd is
+        /// ready or a wakeup arrives (`callSoonThreadsafe`, or another thread moving
+        /// the clock), exactly like a real loop with no timers at all.
+        case manual
+        /// When no fd is ready and no wakeup came in, the clock jumps to the next
+        /// timer's deadline at once, so a running loop goes through its timers in
+        /// deadline order without any real waiting (trio's "autojump" clock). A timer
+        /// therefore always beats another thread that has not acted yet.
+        case jumpToNextTimer
+
+        public var description: String {
+            switch self {
+            case .manual: return "manual"
+            case .jumpToNextTimer: return "jump to next timer"
+            }
+        }
+    }
+
+    /// The registry name given by default, `"virtual"`.
+    public static let defaultName = "virtual"
+
+    /// The registry name of this backend.
+    public let name: String
+    /// The backend that watches fds and delivers wakeups.
+    public let inner: any SelectorBackend
+    /// What a wait that would sleep until a timer does.
+    public let idlePolicy: IdlePolicy
+
+    /// The clock, as the bit pattern of a `Double` (seconds).
+    private let clockBits: Atomic<UInt64>
+    /// Set by ``wakeup()``, so a jumping wait can tell that another thread acted.
+    private let wokenUp = Atomic<Bool>(false)
+    /// Whether the last wait reported any ready fd (read by ``VirtualTimeLoop/runUntilIdle()``).
+    private let reportedReadiness = Atomic<Bool>(false)
+
+    /// A virtual clock over `inner`, starting at `start` seconds.
+    ///
+    /// - Parameters:
+    ///   - inner: a fresh backend the loop does not use otherwise; this backend owns it
+    ///     and closes it in ``close()``.
+    ///   - name: the registry name (default `"virtual"`).
+    ///   - start: the loop time before any advance.
+    ///   - idlePolicy: what happens when the loop would sleep until a timer.
+    public init(
+        wrapping inner: any SelectorBackend,
+        name: String = VirtualClockBackend.defaultName,
+        start: Double = 0,
+        idlePolicy: IdlePolicy = .manual
+    ) {
+        self.inner = inner
+        self.name = name
+        self.idlePolicy = idlePolicy
+        self.clockBits = Atomic(start.isFinite ? start.bitPattern : Double(0).bitPattern)
+    }
+
+    /// A registry entry making virtual-clock backends over fresh `inner` backends.
+    ///
+    /// The idle policy defaults to ``IdlePolicy/jumpToNextTimer``: loops made through
+    /// a registry (or by the conformance harness) are driven with `runForever`, and
+    /// their timers must fire without anyone advancing the clock.
+    public static func descriptor(
+        wrapping inner: BackendDescriptor,
+        name: String = VirtualClockBackend.defaultName,
+        start: Double = 0,
+        idlePolicy: IdlePolicy = .jumpToNextTimer,
+        priority: Int = -100
+    ) -> BackendDescriptor {
+        BackendDescriptor(
+            name: name,
+            summary: "virtual clock (\(idlePolicy)) over \(inner.name): time moves only when told",
+            priority: priority,
+            availability: inner.availability,
+            make: { VirtualClockBackend(wrapping: try inner.make(), name: name, start: start, idlePolicy: idlePolicy) }
+        )
+    }
+
+    // MARK: The clock
+
+    /// The loop time: where the virtual clock stands, in seconds.
+    public func now() -> Double { Double(bitPattern: clockBits.load(ordering: .acquiring)) }
+
+    /// Moves the clock forward by `duration` and wakes the loop. Runs nothing by itself:
+    /// a running loop sees the new time on its next iteration. Any thread.
+    ///
+    /// - Throws: ``LoopError`` `.invalidArgument` for a negative duration.
+    public func advanceClock(by duration: Duration) throws {
+        guard duration >= .zero else {
+            throw LoopError(
+                .invalidArgument,
+                "VirtualClockBackend.advanceClock(by:): the clock never goes backwards, got \(duration); pass a duration >= 0")
+        }
+        let seconds = duration.virtualSeconds
+        move { $0 + seconds }
+    }
+
+    /// Moves the clock forward to loop time `time` (a time already passed leaves it
+    /// where it is) and wakes the loop. Runs nothing by itself. Any thread.
+    ///
+    /// - Throws: ``LoopError`` `.invalidArgument` for a non-finite time.
+    public func advanceClock(to time: Double) throws {
+        guard time.isFinite else {
+            throw LoopError(.invalidArgument, "VirtualClockBackend.advanceClock(to:): the time must be finite, got \(time)")
+        }
+        move { _ in time }
+    }
+
+    /// Moves the clock forward to `time` (never back), waking the loop if asked.
+    func moveClock(to time: Double, wakingTheLoop wake: Bool) {
+        move(wakingTheLoop: wake) { _ in time }
+    }
+
+    /// Whether the last ``wait(timeout:into:)`` reported a ready fd.
+    var lastWaitReportedReadiness: Bool { reportedReadiness.load(ordering: .relaxed) }
+
+    private func move(wakingTheLoop wake: Bool = true, _ next: (Double) -> Double) {
+        var current = clockBits.load(ordering: .relaxed)
+        while true {
+            let target = max(Double(bitPattern: current), next(Double(bitPattern: current)))
+            let (exchanged, original) = clockBits.compareExchange(
+                expected: current, desired: target.bitPattern, ordering: .acquiringAndReleasing)
+            if exchanged { break }
+            current = original
+        }
+        if wake { inner.wakeup() }
+    }
+
+    // MARK: Hooks
+
+    public var capabilities: BackendCapabilities { inner.capabilities.subtracting(.realTime) }
+
+    public var details: String { "virtual clock (\(idlePolicy)) over \(inner.name)" }
+
+    public func register(fd: Int32, interest: IOEvents) throws {
+        try inner.register(fd: fd, interest: interest)
+    }
+
+    public func modify(fd: Int32, interest: IOEvents) throws {
+        try inner.modify(fd: fd, interest: interest)
+    }
+
+    public func unregister(fd: Int32) throws {
+        try inner.unregister(fd: fd)
+    }
+
+    /// A zero or absent timeout goes to the wrapped backend unchanged (poll, or block
+    /// until I/O or a wakeup). A positive timeout means the loop would sleep until a
+    /// timer in virtual time: what happens then is the ``idlePolicy``.
+    public func wait(timeout: Duration?, into ready: inout ReadinessBuffer) throws {
+        defer { reportedReadiness.store(!ready.isEmpty, ordering: .relaxed) }
+        guard let timeout, timeout > .zero else {
+            try inner.wait(timeout: timeout, into: &ready)
+            return
+        }
+        switch idlePolicy {
+        case .manual:
+            try inner.wait(timeout: nil, into: &ready)
+        case .jumpToNextTimer:
+            wokenUp.store(false, ordering: .sequentiallyConsistent)
+            try inner.wait(timeout: .zero, into: &ready)
+            if ready.isEmpty && !wokenUp.load(ordering: .sequentiallyConsistent) {
+                let seconds = timeout.virtualSeconds
+                // On the loop thread, about to return: no wakeup needed.
+                move(wakingTheLoop: false) { $0 + seconds }
+            }
+        }
+    }
+
+    public func wakeup() {
+        wokenUp.store(true, ordering: .sequentiallyConsistent)
+        inner.wakeup()
+    }
+
+    public func close() { inner.close() }
+}
+
+extension Duration {
+    /// The duration in seconds, as loop time counts them.
+    var virtualSeconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) * 1e-18
+    }
+}
