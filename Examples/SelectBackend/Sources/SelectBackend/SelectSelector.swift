@@ -1,0 +1,259 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CSelect
+import LoopCore
+import Synchronization
+
+/// A selector backend on POSIX `select(2)`, woken from other threads through a
+/// self-pipe: the whole of a third-party backend, in one file.
+///
+/// It implements the required hooks of ``SelectorBackend`` (`name`, `register`,
+/// `modify`, `unregister`, `wait`, `wakeup`, `close`) and two optional ones
+/// (`capabilities`, `details`); the clock hook `now()` keeps its default.
+///
+/// ## Limit: FD_SETSIZE
+/// An `fd_set` holds descriptors below `FD_SETSIZE` (1024 on Linux) only; writing a
+/// higher one would corrupt memory. So ``register(fd:interest:)`` refuses such a
+/// descriptor with a typed error, and ``capabilities`` leaves out
+/// ``BackendCapabilities/highDescriptors``: conformance cases that need high
+/// descriptors are skipped on this backend, naming that capability.
+///
+/// ## Threading
+/// The loop calls every hook on its own thread except ``wakeup()``, which any thread
+/// may call at any time, also during ``wait(timeout:into:)`` and after ``close()``.
+/// `@unchecked Sendable` is sound because ``wakeup()`` touches only the pipe's write
+/// end (a constant) and an atomic: it announces itself in `wakeState`, which
+/// ``close()`` marks closed and then waits on before closing the pipe, so a wakeup
+/// never writes to a closed or recycled descriptor.
+public final class SelectSelector: SelectorBackend, @unchecked Sendable {
+    /// The registry entry: name `"select"`, below every built-in backend in priority,
+    /// so it is used only when asked for (`LOOP_BACKEND=select`).
+    public static let descriptor = BackendDescriptor(
+        name: "select",
+        summary: "POSIX select(2), level-triggered, self-pipe wakeup, fds below FD_SETSIZE only",
+        priority: 5,
+        make: { try SelectSelector() }
+    )
+
+    /// Registers ``descriptor`` so `LOOP_BACKEND=select` (or `makeLoop(name: "select")`)
+    /// finds it.
+    ///
+    /// - Throws: ``LoopError`` `.duplicateBackend` when a backend named `"select"` is
+    ///   already registered in `registry`.
+    public static func register(in registry: BackendRegistry = .shared) throws {
+        try registry.register(descriptor)
+    }
+
+    /// `FD_SETSIZE`: the descriptors this backend can watch are `0 ..< setSize`.
+    public static let setSize = Int32(cselect_setsize())
+
+    public var name: String { "select" }
+
+    /// Real time and cross-thread wakeups; regular files too (select reports them
+    /// always ready, as poll does). Not ``BackendCapabilities/highDescriptors``.
+    public var capabilities: BackendCapabilities { [.realTime, .crossThreadWakeup, .regularFiles] }
+
+    public var details: String { "select, self-pipe wakeup, FD_SETSIZE \(Self.setSize)" }
+
+    // Loop-thread state.
+    private var readSet = fd_set()
+    private var writeSet = fd_set()
+    /// Interest of each registered fd, indexed by fd; empty when not registered.
+    private var interests: [IOEvents] = []
+    /// The highest registered fd, or -1.
+    private var highestFD: Int32 = -1
+    private var wakeReadFD: Int32
+
+    // Shared with wakeup(), which may run on any thread.
+    private let wakeWriteFD: Int32
+    /// Bit 0: closed. The rest: wakeup() calls in flight, 2 per call.
+    private let wakeState = Atomic<Int>(0)
+
+    /// Opens the wakeup pipe.
+    ///
+    /// - Throws: ``SystemError`` named `pipe` when out of descriptors, or `EMFILE`
+    ///   named `SelectSelector.init` when the pipe's descriptors are not below
+    ///   `FD_SETSIZE` (the process already has more than a thousand open).
+    public init() throws {
+        var ends: [Int32] = [-1, -1]
+        guard pipe(&ends) == 0 else { throw SystemError(errno: errno, call: "pipe") }
+        guard ends[0] < Self.setSize else {
+            systemClose(ends[0])
+            systemClose(ends[1])
+            throw SystemError(errno: EMFILE, call: "SelectSelector.init (wakeup pipe fd \(ends[0]) >= FD_SETSIZE \(Self.setSize))")
+        }
+        for fd in ends {
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        }
+        wakeReadFD = ends[0]
+        wakeWriteFD = ends[1]
+        cselect_zero(&readSet)
+        cselect_zero(&writeSet)
+    }
+
+    deinit {
+        close()
+    }
+
+    /// Starts watching `fd` for `interest`.
+    ///
+    /// - Throws: ``LoopError`` `.invalidArgument` when `fd` is not below `FD_SETSIZE`;
+    ///   ``SystemError`` named `SelectSelector.register`: `EBADF` for a negative fd or
+    ///   after ``close()``, `EEXIST` if `fd` is already registered.
+    public func register(fd: Int32, interest: IOEvents) throws {
+        guard fd >= 0, wakeReadFD >= 0 else { throw SystemError(errno: EBADF, call: "SelectSelector.register") }
+        guard fd < Self.setSize else {
+            throw LoopError(
+                .invalidArgument,
+                "SelectSelector.register: fd \(fd) is not below FD_SETSIZE (\(Self.setSize)); select(2) cannot watch it "
+                    + "(this backend lacks the highDescriptors capability); use another backend for high descriptors")
+        }
+        let index = Int(fd)
+        if index >= interests.count {
+            interests.append(contentsOf: repeatElement([], count: index + 1 - interests.count))
+        }
+        guard interests[index].isEmpty else { throw SystemError(errno: EEXIST, call: "SelectSelector.register") }
+        set(fd, interest)
+        highestFD = max(highestFD, fd)
+    }
+
+    /// Changes what a registered `fd` is watched for.
+    ///
+    /// - Throws: ``SystemError`` named `SelectSelector.modify` with `ENOENT` when `fd`
+    ///   is not registered.
+    public func modify(fd: Int32, interest: IOEvents) throws {
+        guard isRegistered(fd) else { throw SystemError(errno: ENOENT, call: "SelectSelector.modify") }
+        set(fd, interest)
+    }
+
+    /// Stops watching `fd`. One its owner already closed, or one not registered, is fine.
+    public func unregister(fd: Int32) throws {
+        guard isRegistered(fd) else { return }
+        set(fd, [])
+        if fd == highestFD {
+            while highestFD >= 0 && interests[Int(highestFD)].isEmpty { highestFD -= 1 }
+        }
+    }
+
+    /// Waits for readiness, a wakeup or the timeout, and appends every ready fd.
+    ///
+    /// A wakeup is consumed here and never reported as an fd. A signal makes it return
+    /// with no events. A registered fd that its owner closed makes `select` fail with
+    /// `EBADF`: it is then reported readable and writable (as poll's `POLLNVAL`), so the
+    /// code watching it meets the error on its next read or write.
+    ///
+    /// - Throws: ``SystemError`` named `select`, e.g. `EBADF` after ``close()``.
+    public func wait(timeout: Duration?, into ready: inout ReadinessBuffer) throws {
+        guard wakeReadFD >= 0 else { throw SystemError(errno: EBADF, call: "select") }
+        var readable = readSet
+        var writable = writeSet
+        cselect_set(wakeReadFD, &readable)
+        let count = max(highestFD, wakeReadFD) + 1
+        let result: Int32
+        if let timeout {
+            var limit = Self.selectTimeout(timeout)
+            result = select(count, &readable, &writable, nil, &limit)
+        } else {
+            result = select(count, &readable, &writable, nil, nil)
+        }
+        guard result >= 0 else {
+            let error = errno
+            if error == EINTR { return }
+            if error == EBADF, reportClosedDescriptors(into: &ready) { return }
+            throw SystemError(errno: error, call: "select")
+        }
+        guard result > 0 else { return }
+        if cselect_isset(wakeReadFD, &readable) != 0 { drainWakeups() }
+        guard highestFD >= 0 else { return }
+        for fd in 0...highestFD where !interests[Int(fd)].isEmpty {
+            var events: IOEvents = []
+            if cselect_isset(fd, &readable) != 0 { events.insert(.readable) }
+            if cselect_isset(fd, &writable) != 0 { events.insert(.writable) }
+            if !events.isEmpty { ready.append(fd: fd, events: events) }
+        }
+    }
+
+    /// Makes the current or next ``wait(timeout:into:)`` return promptly. Any thread,
+    /// any number of times, also after ``close()`` (where it does nothing).
+    public func wakeup() {
+        let state = wakeState.wrappingAdd(2, ordering: .sequentiallyConsistent).oldValue
+        if state & 1 == 0 {
+            var byte: UInt8 = 1
+            // EAGAIN means the pipe is full: a wakeup is already pending.
+            _ = write(wakeWriteFD, &byte, 1)
+        }
+        wakeState.wrappingSubtract(2, ordering: .releasing)
+    }
+
+    /// Closes the wakeup pipe and forgets every registration. Calling it again does nothing.
+    public func close() {
+        let state = wakeState.bitwiseOr(1, ordering: .sequentiallyConsistent).oldValue
+        if state & 1 == 0 {
+            // Wait for wakeups already past the closed check (one write each).
+            while wakeState.load(ordering: .acquiring) != 1 { sched_yield() }
+            systemClose(wakeWriteFD)
+        }
+        if wakeReadFD >= 0 {
+            systemClose(wakeReadFD)
+            wakeReadFD = -1
+        }
+        interests = []
+        highestFD = -1
+        cselect_zero(&readSet)
+        cselect_zero(&writeSet)
+    }
+
+    // MARK: Helpers
+
+    private func isRegistered(_ fd: Int32) -> Bool {
+        fd >= 0 && Int(fd) < interests.count && !interests[Int(fd)].isEmpty
+    }
+
+    /// Records `interest` for `fd` (which is below FD_SETSIZE) in both sets.
+    private func set(_ fd: Int32, _ interest: IOEvents) {
+        interests[Int(fd)] = interest
+        if interest.contains(.readable) { cselect_set(fd, &readSet) } else { cselect_clear(fd, &readSet) }
+        if interest.contains(.writable) { cselect_set(fd, &writeSet) } else { cselect_clear(fd, &writeSet) }
+    }
+
+    /// Reports every registered fd that is no longer open; returns whether there was one.
+    private func reportClosedDescriptors(into ready: inout ReadinessBuffer) -> Bool {
+        guard highestFD >= 0 else { return false }
+        var found = false
+        for fd in 0...highestFD where !interests[Int(fd)].isEmpty && fcntl(fd, F_GETFD) < 0 {
+            ready.append(fd: fd, events: [.readable, .writable])
+            found = true
+        }
+        return found
+    }
+
+    private func drainWakeups() {
+        var buffer = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+        while withUnsafeMutableBytes(of: &buffer, { read(wakeReadFD, $0.baseAddress, $0.count) }) == 32 {}
+    }
+
+    /// A `select` timeout, rounded up to whole microseconds so the wait never ends
+    /// before the deadline it was computed from.
+    private static func selectTimeout(_ duration: Duration) -> timeval {
+        let (seconds, attoseconds) = duration.components
+        guard seconds >= 0, seconds > 0 || attoseconds > 0 else { return timeval(tv_sec: 0, tv_usec: 0) }
+        var wholeSeconds = min(seconds, 100_000_000)
+        var micros = (attoseconds + 999_999_999_999) / 1_000_000_000_000
+        if micros >= 1_000_000 {
+            wholeSeconds += 1
+            micros -= 1_000_000
+        }
+        return timeval(tv_sec: .init(wholeSeconds), tv_usec: .init(micros))
+    }
+}
+
+/// `close(2)` under a name the ``SelectSelector/close()`` method does not shadow.
+private func systemClose(_ fd: Int32) {
+    _ = close(fd)
+}
