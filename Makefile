@@ -5,7 +5,7 @@
 SWIFT ?= swift
 RELEASE_BIN := .build/release
 
-.PHONY: run test deps build release bench conformance clean
+.PHONY: run test test-examples deps build release bench conformance clean
 
 deps:
 	@./scripts/install-deps.sh
@@ -20,9 +20,17 @@ run: release
 	$(RELEASE_BIN)/loopctl backends
 	$(RELEASE_BIN)/loopctl conformance
 
-test: deps
+test: deps test-examples
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+
+# The example packages (each its own Swift package, depending on this one by path):
+# Examples/SelectBackend runs the whole conformance suite on its select(2) backend
+# and its demo program on LOOP_BACKEND=select.
+test-examples: deps
+	cd Examples/SelectBackend && $(SWIFT) build --build-tests
+	cd Examples/SelectBackend && $(SWIFT) test --skip-build
+	cd Examples/SelectBackend && LOOP_BACKEND=select $(SWIFT) run --skip-build select-demo
 
 conformance: release
 	$(RELEASE_BIN)/loopctl conformance --all-backends
@@ -31,4 +39,4 @@ bench: release
 	$(RELEASE_BIN)/loopctl bench
 
 clean:
-	rm -rf .build
+	rm -rf .build Examples/SelectBackend/.build
