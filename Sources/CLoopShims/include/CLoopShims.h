@@ -32,4 +32,35 @@ int cloop_set_nonblocking(int fd, int on);
 /// Returns 0 or -1 with errno. (pipe2 needs _GNU_SOURCE, which Swift's Glibc lacks.)
 int cloop_pipe2(int fds[2], int flags);
 
+// Signals (cloop_signals.c). Install and restore are serialized by the caller.
+
+/// NSIG: one more than the largest signal number.
+int cloop_nsig(void);
+/// 1 when signo is a signal a process may name (1..<NSIG, minus the C library's
+/// reserved real-time signals), as Python's signal.valid_signals().
+int cloop_signal_is_valid(int signo);
+/// 1 when the calling thread is the process's main thread.
+int cloop_is_main_thread(void);
+/// Installs the async-signal-safe handler for signo (SA_RESTART): on delivery it sets
+/// the signal's pending flag and writes one byte to wakeup_fd (non-blocking). The
+/// disposition it replaces is saved the first time. Returns 0 or -1 with errno.
+int cloop_signal_install(int signo, int wakeup_fd);
+/// Stops writing to the wakeup fd of signo and restores the disposition saved by the
+/// first install. Returns 0 or -1 with errno.
+int cloop_signal_restore(int signo);
+/// Returns 1 and clears the flag if signo was delivered since the last call, else 0.
+int cloop_signal_take_pending(int signo);
+/// The disposition of signo: 0 SIG_DFL, 1 SIG_IGN, 2 the loop's handler, 3 another
+/// handler, -1 invalid signal.
+int cloop_signal_disposition(int signo);
+/// Sets signo to SIG_DFL (disposition 0) or SIG_IGN (1). Returns 0 or -1 with errno.
+int cloop_signal_set_disposition(int signo, int disposition);
+
+// Threads (cloop_threads.c).
+
+/// Names the calling thread (truncated to 15 bytes on Linux), for debuggers and `top -H`.
+void cloop_set_thread_name(const char *name);
+/// The number of online CPUs (at least 1).
+int cloop_online_cpu_count(void);
+
 #endif

@@ -33,6 +33,13 @@ public struct LoopError: Error, Sendable, Equatable, CustomStringConvertible {
         case duplicateBackend
         /// A backend hook failed or broke its contract.
         case backendFailure
+        /// Work was submitted to an executor that is shut down, or `runInExecutor(nil, …)`
+        /// was called after `shutdownDefaultExecutor()` (asyncio's RuntimeError
+        /// "Executor shutdown has been called").
+        case executorShutdown
+        /// `addSignalHandler` could not install the handler: it was called off the
+        /// process's main thread, or the OS refused (asyncio's RuntimeError).
+        case signalInstallFailed
     }
 
     /// The rule that was broken.

@@ -37,6 +37,10 @@ public final class BaseEventLoop: EventLoop, @unchecked Sendable {
     @exclusivity(unchecked) var watchedCount = 0
     @exclusivity(unchecked) var lastIOPollNanoseconds: Int64 = 0
     @exclusivity(unchecked) var iterationsSinceIOPoll = 0
+    // Default executor and signal handlers (BaseEventLoop+RunInExecutor.swift,
+    // BaseEventLoop+Signals.swift), loop thread only.
+    var executorState = DefaultExecutorState()
+    var signalState = LoopSignalState()
     /// The serial executor actors use to run on this loop (see ``asUnownedSerialExecutor()``).
     public let serialExecutor = LoopSerialExecutor()
     /// What the loop still held when it was closed (`nil` until then).
@@ -83,7 +87,9 @@ public final class BaseEventLoop: EventLoop, @unchecked Sendable {
     }
 
     deinit {
-        if !closed { backend.close() }
+        guard !closed else { return }
+        removeAllSignalHandlers()
+        backend.close()
     }
 
     /// The name of the backend, e.g. `"epoll"`.
@@ -134,6 +140,9 @@ public final class BaseEventLoop: EventLoop, @unchecked Sendable {
             throw LoopError(.closeWhileRunning, "close(): Cannot close a running event loop; call stop() and close it after the run returns")
         }
         guard !closed else { return }
+        // Before the snapshot: the signal wakeup pipe is the loop's own reader, not the user's.
+        removeAllSignalHandlers()
+        shutDownDefaultExecutorAtClose()
         closed = true
         stateAtClose = snapshot
         let orphans = inbox.withLock { inbox -> [ReadyItem] in

@@ -89,6 +89,43 @@ public protocol EventLoop: AnyObject, Sendable {
 
     /// The name of the backend this loop runs on, e.g. `"epoll"`.
     var backendName: String { get }
+
+    // MARK: Executor
+
+    /// Runs `body` on `executor` (the default executor when `nil`, a ``ThreadPoolExecutor``
+    /// created on first use) and returns at once a future of its result, completed on
+    /// the loop's thread. Cancelling the future stops a call that has not started; a
+    /// running call is never interrupted, and its outcome is dropped. Throws
+    /// ``LoopError/Kind-swift.enum/closed`` on a closed loop and
+    /// ``LoopError/Kind-swift.enum/executorShutdown`` for the default executor after
+    /// ``shutdownDefaultExecutor(timeout:)``.
+    func runInExecutor<T: Sendable>(
+        _ executor: (any LoopExecutor)?, from location: SourceLocation?, _ body: @escaping @Sendable () throws -> T
+    ) throws -> Future<T>
+    /// Makes `executor` the default executor of ``runInExecutor(_:from:_:)``. Only a
+    /// ``ThreadPoolExecutor`` is accepted; another executor throws
+    /// ``LoopError/Kind-swift.enum/invalidArgument`` (asyncio's TypeError).
+    func setDefaultExecutor(_ executor: any LoopExecutor) throws
+    /// Shuts the default executor down and returns a future that completes once the work
+    /// it runs has finished (or after `timeout`, when the executor is abandoned with a
+    /// warning). From then on `runInExecutor(nil, …)` throws. Await it from a task
+    /// (`try await loop.shutdownDefaultExecutor().value`) or run it with `runUntilComplete`.
+    func shutdownDefaultExecutor(timeout: Duration?) throws -> Future<Void>
+
+    // MARK: Signals
+
+    /// Calls `body` on the loop's thread, as a loop callback, whenever `signal` is
+    /// delivered to the process; replaces the loop's previous handler for `signal`.
+    /// Must be called from the process's main thread. Throws
+    /// ``LoopError/Kind-swift.enum/invalidArgument`` for an invalid or uncatchable signal
+    /// (0, negative, >= NSIG, SIGKILL, SIGSTOP), ``LoopError/Kind-swift.enum/closed`` on
+    /// a closed loop, and ``LoopError/Kind-swift.enum/signalInstallFailed`` off the main
+    /// thread or when the handler cannot be installed.
+    func addSignalHandler(_ signal: Int32, _ body: @escaping () throws -> Void, from location: SourceLocation?) throws
+    /// Removes the loop's handler for `signal` and restores the disposition it replaced;
+    /// returns whether there was one. Throws ``LoopError/Kind-swift.enum/invalidArgument``
+    /// for an invalid signal number.
+    @discardableResult func removeSignalHandler(_ signal: Int32) throws -> Bool
 }
 
 extension EventLoop {
@@ -156,5 +193,40 @@ extension EventLoop {
         of type: T.Type = T.self, file: StaticString = #fileID, line: UInt = #line
     ) -> Future<T> {
         createFuture(of: type, from: debug ? SourceLocation(file, line) : nil)
+    }
+}
+
+extension EventLoop {
+    /// Runs `body` on `executor` (by default the loop's default executor) and returns a
+    /// future of its result. See ``runInExecutor(_:from:_:)``.
+    ///
+    /// ```swift
+    /// let digest = try await loop.runInExecutor { try hashFile(path) }.value
+    /// ```
+    @inlinable
+    public func runInExecutor<T: Sendable>(
+        _ executor: (any LoopExecutor)? = nil, file: StaticString = #fileID, line: UInt = #line,
+        _ body: @escaping @Sendable () throws -> T
+    ) throws -> Future<T> {
+        try runInExecutor(executor, from: debug ? SourceLocation(file, line) : nil, body)
+    }
+
+    /// Shuts the default executor down, waiting without limit for the work it runs.
+    /// See ``shutdownDefaultExecutor(timeout:)``.
+    public func shutdownDefaultExecutor() throws -> Future<Void> {
+        try shutdownDefaultExecutor(timeout: nil)
+    }
+
+    /// Calls `body` on the loop's thread whenever `signal` is delivered. See
+    /// ``addSignalHandler(_:_:from:)``.
+    ///
+    /// ```swift
+    /// try loop.addSignalHandler(SIGTERM) { loop.stop() }
+    /// ```
+    @inlinable
+    public func addSignalHandler(
+        _ signal: Int32, file: StaticString = #fileID, line: UInt = #line, _ body: @escaping () throws -> Void
+    ) throws {
+        try addSignalHandler(signal, body, from: debug ? SourceLocation(file, line) : nil)
     }
 }
