@@ -14,6 +14,9 @@ public struct ConformanceCase: Sendable, Identifiable, CustomStringConvertible {
     public let requires: BackendCapabilities
     /// How long the case may take before it fails as hung.
     public let timeout: Duration
+    /// Whether a step of the case must run on the process's main thread (installing
+    /// signal handlers); the suite must then be run from the main thread (see ``MainThread``).
+    public let needsMainThread: Bool
     /// The scenario. Throw (e.g. through ``CaseContext/expect(_:_:file:line:)``) to fail.
     public let body: @Sendable (CaseContext) throws -> Void
 
@@ -22,12 +25,14 @@ public struct ConformanceCase: Sendable, Identifiable, CustomStringConvertible {
         _ title: String,
         requires: BackendCapabilities = [],
         timeout: Duration = .seconds(10),
+        needsMainThread: Bool = false,
         body: @escaping @Sendable (CaseContext) throws -> Void
     ) {
         self.id = id
         self.title = title
         self.requires = requires
         self.timeout = timeout
+        self.needsMainThread = needsMainThread
         self.body = body
     }
 
