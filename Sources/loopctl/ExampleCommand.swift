@@ -17,15 +17,17 @@ struct ExampleCommand: ParsableCommand {
             hello     Hello World with callSoon, then stop.
             date      The current date every second for 5 seconds with callLater, then stop.
             watch-fd  Watch a socketpair for reading with addReader; a callSoon writes the other end.
+            signals   Handle SIGINT and SIGTERM with addSignalHandler: print the signal, then stop.
             """
     )
 
     enum Example: String, ExpressibleByArgument, CaseIterable {
         case hello, date
         case watchFD = "watch-fd"
+        case signals
     }
 
-    @Argument(help: "Which example: hello, date or watch-fd.")
+    @Argument(help: "Which example: hello, date, watch-fd or signals.")
     var example: Example
 
     @Option(name: .long, help: "Run on this backend (default: LOOP_BACKEND or the best available).")
@@ -44,6 +46,7 @@ struct ExampleCommand: ParsableCommand {
         case .hello: try Self.helloWorld(loop)
         case .date: try Self.displayDate(loop)
         case .watchFD: try Self.watchFileDescriptor(loop)
+        case .signals: try Self.signalHandlers(loop)
         }
         Output.out("(ran on the \(loop.backendName) backend)\n")
     }
