@@ -1,0 +1,116 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import LoopCore
+
+/// Declared capabilities: what a backend says it can do holds, and what it says it
+/// cannot do is refused cleanly.
+///
+/// Descriptors numbered 1024 and above (`FD_SETSIZE` on Linux) are the example: a
+/// backend declaring ``BackendCapabilities/highDescriptors`` watches them like any
+/// other (FD-X11, skipped elsewhere with that reason); any backend either watches one
+/// or refuses it with a typed error naming the backend and the hook, and goes on
+/// working (BAD-X01). The high descriptor is a `F_DUPFD` copy, so no open fd is
+/// replaced; the soft `RLIMIT_NOFILE` is raised for the case when it is too low.
+enum CapabilityCases {
+    static let all: [ConformanceCase] = [
+        ConformanceCase(
+            "FD-X11", "a descriptor numbered 1024 or above is watched like any other", requires: [.highDescriptors]
+        ) { ctx in
+            let loop = try ctx.makeLoop()
+            let (fd, peer) = try ctx.socketPair()
+            let high = try highDescriptor(ctx, copying: fd)
+            let calls = Recorder<String>()
+            try loop.addReader(high) {
+                calls.record("reader: \(ctx.read(high))")
+                loop.stop()
+            }
+            try ctx.write(peer, "up high")
+            let watchdog = try loop.callLater(.seconds(5)) { loop.stop() }
+            try loop.runForever()
+            try ctx.expect(try loop.removeReader(high), "removeReader of the high descriptor")
+            try loop.addWriter(high) {
+                calls.record("writer")
+                loop.stop()
+            }
+            try loop.runForever()
+            watchdog.cancel()
+            try ctx.expect(try loop.removeWriter(high), "removeWriter of the high descriptor")
+            try ctx.expectEqual(calls.all, ["reader: up high", "writer"], "callbacks of the high descriptor")
+            try loop.close()
+        },
+        ConformanceCase(
+            "BAD-X01", "a descriptor the backend cannot watch is refused with .backendFailure naming backend and hook"
+        ) { ctx in
+            let loop = try ctx.makeLoop()
+            let (fd, peer) = try ctx.socketPair()
+            let high = try highDescriptor(ctx, copying: fd)
+            if loop.capabilities.contains(.highDescriptors) {
+                try loop.addReader(high) {}
+                try ctx.expectEqual(loop.snapshot.watchedDescriptors, 1, "watched descriptors")
+                try ctx.expect(try loop.removeReader(high), "removeReader of the high descriptor")
+            } else {
+                let error = try ctx.expectLoopError(.backendFailure, "addReader(\(high)) without highDescriptors") {
+                    try loop.addReader(high) {}
+                }
+                for name in ["addReader", loop.backendName, "register"] {
+                    try ctx.expect(error.message.contains(name), "the message must name \(name): \"\(error.message)\"")
+                }
+                try ctx.expectEqual(loop.snapshot.watchedDescriptors, 0, "watched descriptors after the refusal")
+                try ctx.expectEqual(try loop.removeReader(high), false, "removeReader of the refused descriptor")
+            }
+            // Either way the loop goes on watching ordinary descriptors.
+            let calls = Recorder<String>()
+            try loop.addReader(fd) {
+                calls.record(ctx.read(fd))
+                loop.stop()
+            }
+            try ctx.write(peer, "low")
+            let watchdog = try loop.callLater(.seconds(5)) { loop.stop() }
+            try loop.runForever()
+            watchdog.cancel()
+            try ctx.expectEqual(calls.all, ["low"], "reader of an ordinary descriptor")
+            try loop.removeReader(fd)
+            try loop.close()
+        },
+    ]
+
+    /// The lowest descriptor number a backend without ``BackendCapabilities/highDescriptors``
+    /// may refuse (`FD_SETSIZE` on Linux).
+    static let highBase: Int32 = 1024
+
+    /// A copy of `fd` numbered `highBase` or above, closed after the case.
+    private static func highDescriptor(_ ctx: CaseContext, copying fd: Int32) throws -> Int32 {
+        var limit = rlimit()
+        guard getrlimit(openFilesResource, &limit) == 0 else { throw SystemError(errno: errno, call: "getrlimit") }
+        let wanted = rlim_t(highBase + 64)
+        if limit.rlim_cur < wanted {
+            guard limit.rlim_max >= wanted else {
+                throw ctx.failure(
+                    "the hard RLIMIT_NOFILE (\(limit.rlim_max)) is too low to open descriptor \(highBase); raise it (ulimit -Hn)")
+            }
+            let saved = limit
+            limit.rlim_cur = wanted
+            guard setrlimit(openFilesResource, &limit) == 0 else { throw SystemError(errno: errno, call: "setrlimit") }
+            ctx.onCleanup {
+                var restore = saved
+                _ = setrlimit(openFilesResource, &restore)
+            }
+        }
+        let high = fcntl(fd, F_DUPFD_CLOEXEC, highBase)
+        guard high >= highBase else { throw SystemError(errno: errno, call: "fcntl(F_DUPFD_CLOEXEC, \(highBase))") }
+        ctx.own(high)
+        return high
+    }
+}
+
+#if canImport(Glibc)
+/// `RLIMIT_NOFILE` as `getrlimit` takes it (Glibc imports it as an enum case).
+private let openFilesResource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+#else
+private let openFilesResource = RLIMIT_NOFILE
+#endif
