@@ -14,17 +14,24 @@ extension Future {
     public var value: Value {
         get async throws {
             if isDone { return try result() }
+            let waiter = LoopTaskContext.current
             guard RunningLoop.isCurrent(loop) else {
                 throw LoopError(
                     .differentLoop,
                     "await \(kindLabel.lowercased()).value: the \(kindLabel.lowercased()) is attached to a different loop than the one running this task; await it from a task on its own loop"
                 )
             }
-            let waiter = LoopTaskContext.current
             if let waiter, waiter.task === self {
                 throw LoopError(.invalidState, "await task.value: Task cannot await on itself")
             }
             if let waiter, waiter.isOwnSwiftTask {
+                if waiter.mustCancel {
+                    // Cancelled while running: the future it would wait on is cancelled instead.
+                    waiter.mustCancel = false
+                    cancel(message: waiter.cancelMessage)
+                    // A task being awaited finishes its cancellation later: wait for it.
+                    if isDone { return try result() }
+                }
                 // A LoopTask's own body: LoopTask.cancel() cancels `awaiting` directly,
                 // so no Swift cancellation handler is needed on this, the common path.
                 waiter.awaiting = self

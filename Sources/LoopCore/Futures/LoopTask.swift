@@ -10,6 +10,9 @@ final class LoopTaskContext: @unchecked Sendable {
     /// The future the task is suspended on; cancelling the task cancels it.
     @exclusivity(unchecked) var awaiting: (any AwaitedFuture)?
     @exclusivity(unchecked) var cancelRequested = false
+    /// A cancellation requested while the body was not suspended on a future: the
+    /// body's next await throws it (asyncio's `_must_cancel`).
+    @exclusivity(unchecked) var mustCancel = false
     @exclusivity(unchecked) var cancelMessage: String?
     /// The Swift task running the body (not its child tasks, which inherit this context).
     @exclusivity(unchecked) var swiftTask: UnsafeCurrentTask?
@@ -106,7 +109,11 @@ public final class LoopTask<Value>: Future<Value>, EventLoopTask, @unchecked Sen
         cancelRequests += 1
         context.cancelRequested = true
         context.cancelMessage = message
-        context.awaiting?.cancel(message: message)
+        if let awaiting = context.awaiting {
+            awaiting.cancel(message: message)
+        } else {
+            context.mustCancel = true
+        }
         swiftTask?.cancel()
         return true
     }
@@ -119,7 +126,10 @@ public final class LoopTask<Value>: Future<Value>, EventLoopTask, @unchecked Sen
     @discardableResult
     public func uncancel() -> Int {
         if cancelRequests > 0 { cancelRequests -= 1 }
-        if cancelRequests == 0 { context.cancelRequested = false }
+        if cancelRequests == 0 {
+            context.cancelRequested = false
+            context.mustCancel = false
+        }
         return cancelRequests
     }
 
