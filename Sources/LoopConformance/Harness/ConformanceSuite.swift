@@ -19,7 +19,7 @@ import LoopCore
 public enum ConformanceSuite {
     /// Every case, in catalogue order.
     public static var cases: [ConformanceCase] {
-        RunCases.all + ErrorCases.all + DebugCases.all + SelectionCases.all + BadInputCases.all + CallCases.all + TimeCases.all + FileDescriptorCases.all
+        RunCases.all + ErrorCases.all + DebugCases.all + SelectionCases.all + BadInputCases.all + CallCases.all + TimeCases.all + FileDescriptorCases.all + FutureCases.all + TaskCases.all + ExecutorCases.all + SignalCases.all + CapabilityCases.all + HookContractCases.all
     }
 
     /// Runs `cases` against `backend`, one after another, each with its own timeout,
@@ -68,6 +68,9 @@ public enum ConformanceSuite {
             return result(.skip, "backend '\(backend.name)' lacks capability \(missing.names.joined(separator: ", "))")
         }
 
+        if testCase.needsMainThread && !MainThread.isCurrent {
+            return result(.fail, "the case installs signal handlers, which only the process's main thread may do, but the suite was run on another thread: run it from the main thread (loopctl, an XCTest test; Swift Testing runs tests off the main thread)")
+        }
         let fdsBefore = OpenDescriptors.count()
         let context = CaseContext(backend: backend, debug: debug)
         let outcome = CaseOutcome()
@@ -78,7 +81,7 @@ public enum ConformanceSuite {
                 outcome.set("\(error)")
             }
         }
-        guard thread.join(timeout: testCase.timeout) else {
+        guard MainThread.join(thread, timeout: testCase.timeout) else {
             return result(.fail, "timed out after \(testCase.timeout) (the case is abandoned; later fd counts may be off)")
         }
         let thrown = outcome.get()

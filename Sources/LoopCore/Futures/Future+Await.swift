@@ -26,17 +26,29 @@ extension Future {
             }
             if let waiter, waiter.isOwnSwiftTask {
                 if waiter.mustCancel {
-                    // Cancelled while running: the future it would wait on is cancelled instead.
+                    // Cancelled while it ran: the cancellation is delivered here, at the
+                    // first suspension, leaving the future (perhaps shared) untouched.
                     waiter.mustCancel = false
-                    cancel(message: waiter.cancelMessage)
-                    // A task being awaited finishes its cancellation later: wait for it.
-                    if isDone { return try result() }
+                    throw CancelledError(message: waiter.cancelMessage)
                 }
                 // A LoopTask's own body: LoopTask.cancel() cancels `awaiting` directly,
                 // so no Swift cancellation handler is needed on this, the common path.
                 waiter.awaiting = self
                 defer { waiter.awaiting = nil }
-                return try await suspendUntilDone()
+                let value: Value
+                do {
+                    value = try await suspendUntilDone()
+                } catch {
+                    // The error (a cancellation among them) is what this step delivers.
+                    waiter.mustCancel = false
+                    throw error
+                }
+                if waiter.mustCancel {
+                    // Cancelled after the future completed but before the body resumed.
+                    waiter.mustCancel = false
+                    throw CancelledError(message: waiter.cancelMessage)
+                }
+                return value
             }
             // Any other Swift task (a child task, or one the user made with the loop as
             // executor): Swift cancellation cancels this future on the loop thread.

@@ -109,11 +109,9 @@ public final class LoopTask<Value>: Future<Value>, EventLoopTask, @unchecked Sen
         cancelRequests += 1
         context.cancelRequested = true
         context.cancelMessage = message
-        if let awaiting = context.awaiting {
-            awaiting.cancel(message: message)
-        } else {
-            context.mustCancel = true
-        }
+        // Not suspended, or the awaited future already completed (its result is on the
+        // way): the body's next resumption or suspension delivers the cancellation.
+        if context.awaiting?.cancel(message: message) != true { context.mustCancel = true }
         swiftTask?.cancel()
         return true
     }
