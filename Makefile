@@ -35,8 +35,11 @@ test-examples: deps
 conformance: release
 	$(RELEASE_BIN)/loopctl conformance --all-backends
 
+# Pinned to CPU 1 as the anchors in ../shared/bench are (taskset, when installed).
+PIN := $(shell command -v taskset >/dev/null 2>&1 && echo taskset -c 1)
+
 bench: release
-	$(RELEASE_BIN)/loopctl bench
+	$(PIN) $(RELEASE_BIN)/loopctl bench
 
 clean:
 	rm -rf .build Examples/SelectBackend/.build
