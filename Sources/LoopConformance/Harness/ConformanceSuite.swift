@@ -74,14 +74,17 @@ public enum ConformanceSuite {
         let fdsBefore = OpenDescriptors.count()
         let context = CaseContext(backend: backend, debug: debug)
         let outcome = CaseOutcome()
-        let thread = CaseThread {
-            do {
-                try testCase.body(context)
-            } catch {
-                outcome.set("\(error)")
+        let finished = MainThread.serving { () -> Bool in
+            let thread = CaseThread {
+                do {
+                    try testCase.body(context)
+                } catch {
+                    outcome.set("\(error)")
+                }
             }
+            return MainThread.join(thread, timeout: testCase.timeout)
         }
-        guard MainThread.join(thread, timeout: testCase.timeout) else {
+        guard finished else {
             return result(.fail, "timed out after \(testCase.timeout) (the case is abandoned; later fd counts may be off)")
         }
         let thrown = outcome.get()

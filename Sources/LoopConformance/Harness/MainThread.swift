@@ -25,12 +25,20 @@ public enum MainThread {
     private static let queue = Mutex<[MainThreadRequest]>([])
     private static let servers = Atomic<Int>(0)
 
-    /// Waits for `thread` like ``CaseThread/join(timeout:)``; on the main thread, runs
-    /// the requests cases make meanwhile.
-    static func join(_ thread: CaseThread, timeout: Duration) -> Bool {
-        guard isCurrent else { return thread.join(timeout: timeout) }
+    /// Runs `body` (which starts a case thread and joins it) with the calling thread,
+    /// if it is the main thread, registered as serving requests from its start, so a
+    /// case that asks for the main thread at once cannot find nobody serving.
+    static func serving<Result>(_ body: () -> Result) -> Result {
+        guard isCurrent else { return body() }
         servers.add(1, ordering: .sequentiallyConsistent)
         defer { servers.subtract(1, ordering: .sequentiallyConsistent) }
+        return body()
+    }
+
+    /// Waits for `thread` like ``CaseThread/join(timeout:)``; on the main thread, runs
+    /// the requests cases make meanwhile (call it inside ``serving(_:)``).
+    static func join(_ thread: CaseThread, timeout: Duration) -> Bool {
+        guard isCurrent else { return thread.join(timeout: timeout) }
         let deadline = ContinuousClock.now + timeout
         var pause: UInt32 = 50
         while !thread.isFinished {
