@@ -6,7 +6,9 @@ final class LoopTaskContext: @unchecked Sendable {
     // @unchecked: read and written only on the task's loop thread (the task runs there).
     @TaskLocal static var current: LoopTaskContext?
 
-    weak var task: AnyObject?
+    /// The task, while its body runs (cleared when it finishes or its loop closes,
+    /// which breaks the task → context → task cycle).
+    @exclusivity(unchecked) var task: AnyObject?
     /// The future the task is suspended on; cancelling the task cancels it.
     @exclusivity(unchecked) var awaiting: (any AwaitedFuture)?
     @exclusivity(unchecked) var cancelRequested = false
@@ -23,6 +25,12 @@ final class LoopTaskContext: @unchecked Sendable {
 
 private let taskCounter = Atomic<Int>(0)
 
+/// A task whose body can be cut off from it, so that a pending task its closed loop
+/// dropped can be released (and report that it died pending).
+protocol DetachableTask: AnyObject {
+    func detachFromBody()
+}
+
 /// A Swift `async` body running on a loop, as a future of its result (asyncio's `Task`).
 ///
 /// The body runs as a Swift task whose executor preference is the loop, so every
@@ -30,13 +38,15 @@ private let taskCounter = Atomic<Int>(0)
 /// the loop runs its first step. ``cancel(message:)`` cancels what the body awaits,
 /// which then throws ``CancelledError``; a body that ends with that error leaves the
 /// task cancelled, one that catches it and returns leaves it finished.
-public final class LoopTask<Value>: Future<Value>, EventLoopTask, @unchecked Sendable {
+public final class LoopTask<Value>: Future<Value>, EventLoopTask, DetachableTask, @unchecked Sendable {
     // @unchecked: like every Future, confined to its loop's thread.
     /// The task's name, "Task-<n>" unless one was given.
     public private(set) var name: String
     let context = LoopTaskContext()
     private var swiftTask: Task<Void, Never>?
     private var cancelRequests = 0
+    private let table: TaskTable
+    private var slot = -1
 
     /// Creates and schedules a task (asyncio's private `Task(coro, loop=, name=)`
     /// constructor, public so third-party loops can reuse it). Prefer `createTask`.
@@ -47,33 +57,41 @@ public final class LoopTask<Value>: Future<Value>, EventLoopTask, @unchecked Sen
         _ body: sending @escaping () async throws -> Value
     ) {
         self.name = name ?? "Task-\(taskCounter.add(1, ordering: .relaxed).newValue)"
+        table = loop.taskTable
         super.init(loop: loop, sourceLocation: sourceLocation, kindLabel: "Task")
         context.task = self
-        TaskRegistry.own(self)
-        // The Swift task holds the LoopTask weakly: the registry keeps it alive while it
-        // runs, so when a closed loop drops it, it can report that it died pending.
+        slot = table.own(self)
+        // The Swift task reaches the LoopTask only through its context, whose reference
+        // is cleared when the task finishes or its loop closes: a pending task that a
+        // closed loop dropped is then released and reports that it died pending.
         let context = self.context
-        swiftTask = Task(executorPreference: loop) { [weak self] in
+        swiftTask = Task(executorPreference: loop) {
             await LoopTaskContext.$current.withValue(context) {
                 context.swiftTask = withUnsafeCurrentTask { $0 }
                 defer { context.swiftTask = nil }
+                func finish(_ final: State) {
+                    guard let task = context.task else { return }
+                    unsafeDowncast(task, to: LoopTask<Value>.self).finish(final)
+                }
                 if context.cancelRequested {
-                    self?.finish(.cancelled(CancelledError(message: context.cancelMessage)))
+                    finish(.cancelled(CancelledError(message: context.cancelMessage)))
                     return
                 }
                 do {
                     let value = try await body()
-                    self?.finish(.finished(value))
+                    finish(.finished(value))
                 } catch let error as CancelledError {
-                    self?.finish(.cancelled(error))
+                    finish(.cancelled(error))
                 } catch is CancellationError {
-                    self?.finish(.cancelled(CancelledError(message: context.cancelMessage)))
+                    finish(.cancelled(CancelledError(message: context.cancelMessage)))
                 } catch {
-                    self?.finish(.failed(error))
+                    finish(.failed(error))
                 }
             }
         }
     }
+
+    func detachFromBody() { context.task = nil }
 
     deinit {
         guard !isDone else { return }
@@ -93,7 +111,8 @@ public final class LoopTask<Value>: Future<Value>, EventLoopTask, @unchecked Sen
         } catch {
             // The loop closed under the task: the outcome is kept, only the callbacks are lost.
         }
-        let released = TaskRegistry.release(self)
+        let released = table.release(slot: slot)
+        context.task = nil
         withExtendedLifetime(released) {}
     }
 

@@ -1,91 +1,107 @@
 import Synchronization
 
-/// The tasks of every loop (asyncio's `_scheduled_tasks` and `_current_tasks`).
+/// The tasks of one loop: the ``LoopTask``s it keeps alive while they run, the
+/// third-party tasks registered through ``registerTask(_:)``, and the task entered
+/// through ``enterTask(_:loop:)`` (asyncio's `_scheduled_tasks` and `_current_tasks`).
 ///
-/// ``LoopTask``s are held strongly until they finish — the loop keeps a running task
-/// alive — and dropped when their loop closes. Third-party tasks are held weakly.
-enum TaskRegistry {
+/// Running ``LoopTask``s sit in numbered slots (no hashing on the create/finish path)
+/// and are held strongly until they finish or the loop closes; registered tasks are
+/// held weakly.
+public final class TaskTable: Sendable {
     private struct WeakTask {
         weak var task: (any EventLoopTask)?
     }
 
-    private struct LoopTasks {
-        var owned: [ObjectIdentifier: any EventLoopTask] = [:]
+    private struct State {
+        var owned: ContiguousArray<(any EventLoopTask)?> = []
+        var freeSlots: [Int] = []
         var registered: [ObjectIdentifier: WeakTask] = [:]
         var entered: (any EventLoopTask)?
-        var isEmpty: Bool { owned.isEmpty && registered.isEmpty && entered == nil }
     }
 
-    private static let state = Mutex<[ObjectIdentifier: LoopTasks]>([:])
+    private let state = Mutex<State>(State())
 
-    static func key(_ loop: any EventLoop) -> ObjectIdentifier { ObjectIdentifier(loop as AnyObject) }
+    public init() {}
 
-    /// Keeps `task` alive and listed until ``release(_:)``.
-    static func own(_ task: any EventLoopTask) {
-        let loopKey = key(task.loop)
-        state.withLock { $0[loopKey, default: LoopTasks()].owned[ObjectIdentifier(task)] = task }
-    }
-
-    /// Stops keeping `task` alive; returns it so the caller drops it outside the lock.
-    @discardableResult
-    static func release(_ task: any EventLoopTask) -> (any EventLoopTask)? {
-        let loopKey = key(task.loop)
-        return state.withLock { state -> (any EventLoopTask)? in
-            let removed = state[loopKey]?.owned.removeValue(forKey: ObjectIdentifier(task))
-            if state[loopKey]?.isEmpty == true { state[loopKey] = nil }
-            return removed
-        }
-    }
-
-    static func register(_ task: any EventLoopTask) {
-        let loopKey = key(task.loop)
-        state.withLock { $0[loopKey, default: LoopTasks()].registered[ObjectIdentifier(task)] = WeakTask(task: task) }
-    }
-
-    static func unregister(_ task: any EventLoopTask) {
-        let loopKey = key(task.loop)
+    /// Keeps `task` alive and listed; returns its slot for ``release(slot:)``.
+    func own(_ task: any EventLoopTask) -> Int {
         state.withLock { state in
-            state[loopKey]?.registered[ObjectIdentifier(task)] = nil
-            if state[loopKey]?.isEmpty == true { state[loopKey] = nil }
+            if let slot = state.freeSlots.popLast() {
+                state.owned[slot] = task
+                return slot
+            }
+            state.owned.append(task)
+            return state.owned.count - 1
         }
     }
 
-    /// The pending tasks of `loop`.
-    static func pending(of loop: any EventLoop) -> [any EventLoopTask] {
-        let loopKey = key(loop)
+    /// Stops keeping the task in `slot` alive; returns it so the caller drops it
+    /// outside the lock.
+    func release(slot: Int) -> (any EventLoopTask)? {
+        state.withLock { state -> (any EventLoopTask)? in
+            guard slot >= 0, slot < state.owned.count, let task = state.owned[slot] else { return nil }
+            state.owned[slot] = nil
+            state.freeSlots.append(slot)
+            return task
+        }
+    }
+
+    func register(_ task: any EventLoopTask) {
+        state.withLock { $0.registered[ObjectIdentifier(task)] = WeakTask(task: task) }
+    }
+
+    func unregister(_ task: any EventLoopTask) {
+        _ = state.withLock { $0.registered.removeValue(forKey: ObjectIdentifier(task)) }
+    }
+
+    /// The tasks that are not done.
+    func pending() -> [any EventLoopTask] {
         let tasks = state.withLock { state -> [any EventLoopTask] in
-            guard let entry = state[loopKey] else { return [] }
-            var tasks = Array(entry.owned.values)
-            for weak in entry.registered.values {
-                if let task = weak.task, entry.owned[ObjectIdentifier(task)] == nil { tasks.append(task) }
+            var tasks: [any EventLoopTask] = state.owned.compactMap { $0 }
+            let owned = Set(tasks.map { ObjectIdentifier($0) })
+            for weak in state.registered.values {
+                if let task = weak.task, !owned.contains(ObjectIdentifier(task)) { tasks.append(task) }
             }
             return tasks
         }
         return tasks.filter { !$0.isDone }
     }
 
-    static func entered(on loop: any EventLoop) -> (any EventLoopTask)? {
-        let loopKey = key(loop)
-        return state.withLock { $0[loopKey]?.entered }
+    var entered: (any EventLoopTask)? {
+        get { state.withLock { $0.entered } }
+        set { state.withLock { $0.entered = newValue } }
     }
 
-    static func setEntered(_ task: (any EventLoopTask)?, on loop: any EventLoop) {
-        let loopKey = key(loop)
-        state.withLock { state in
-            state[loopKey, default: LoopTasks()].entered = task
-            if state[loopKey]?.isEmpty == true { state[loopKey] = nil }
+    /// Empties the table when its loop closes; returns the tasks it kept alive so the
+    /// caller releases them outside the lock (a pending one then reports that it was
+    /// destroyed).
+    func removeAll() -> [any EventLoopTask] {
+        state.withLock { state -> [any EventLoopTask] in
+            defer { state = State() }
+            return state.owned.compactMap { $0 }
         }
     }
+}
 
-    /// Forgets every task of a closed loop; returns them so the caller releases them
-    /// outside the lock (a pending task then reports that it was destroyed).
-    static func loopClosed(_ loop: any EventLoop) -> [any EventLoopTask] {
-        let loopKey = key(loop)
-        return state.withLock { state -> [any EventLoopTask] in
-            defer { state[loopKey] = nil }
-            return Array(state[loopKey]?.owned.values ?? [:].values)
+/// Task tables of loops that do not store their own (see ``EventLoop/taskTable``).
+enum FallbackTaskTables {
+    private static let tables = Mutex<[ObjectIdentifier: TaskTable]>([:])
+
+    static func table(for loop: any EventLoop) -> TaskTable {
+        let key = ObjectIdentifier(loop as AnyObject)
+        return tables.withLock { tables in
+            if let table = tables[key] { return table }
+            let table = TaskTable()
+            tables[key] = table
+            return table
         }
     }
+}
+
+extension EventLoop {
+    /// The table of this loop's tasks. Loops that derive from ``BaseEventLoop`` store
+    /// their own; others get one from a process-wide map by default.
+    public var taskTable: TaskTable { FallbackTaskTables.table(for: self) }
 }
 
 // MARK: Public task-lifetime API (asyncio's extending guide)
@@ -93,10 +109,10 @@ enum TaskRegistry {
 /// Lists `task` among its loop's tasks (asyncio's `_register_task`). Call it from a
 /// third-party task's initialiser. The task is held weakly and drops out of
 /// ``allTasks(loop:)`` once it is done.
-public func registerTask(_ task: any EventLoopTask) { TaskRegistry.register(task) }
+public func registerTask(_ task: any EventLoopTask) { task.loop.taskTable.register(task) }
 
 /// Removes `task` from its loop's tasks (asyncio's `_unregister_task`).
-public func unregisterTask(_ task: any EventLoopTask) { TaskRegistry.unregister(task) }
+public func unregisterTask(_ task: any EventLoopTask) { task.loop.taskTable.unregister(task) }
 
 /// Makes `task` the current task of `loop` while it runs a step (asyncio's `_enter_task`).
 /// Throws ``LoopError/Kind-swift.enum/invalidState`` if another task is current.
@@ -107,27 +123,27 @@ public func enterTask(_ task: any EventLoopTask, loop: any EventLoop) throws {
             "enterTask: Cannot enter into task \(task.name) while another task \(current.name) is being executed; leave it first"
         )
     }
-    TaskRegistry.setEntered(task, on: loop)
+    loop.taskTable.entered = task
 }
 
 /// Ends the step of `task` on `loop` (asyncio's `_leave_task`). Throws
 /// ``LoopError/Kind-swift.enum/invalidState`` if `task` is not the current task.
 public func leaveTask(_ task: any EventLoopTask, loop: any EventLoop) throws {
-    let current = TaskRegistry.entered(on: loop)
+    let current = loop.taskTable.entered
     guard let current, current === task else {
         throw LoopError(
             .invalidState,
             "leaveTask: Leaving task \(task.name) does not match the current task \(current?.name ?? "nil"); leave the task you entered"
         )
     }
-    TaskRegistry.setEntered(nil, on: loop)
+    loop.taskTable.entered = nil
 }
 
 /// The task running now on `loop` (default: the running loop), or `nil` in a plain
 /// callback. Throws ``LoopError/Kind-swift.enum/noRunningLoop`` without a loop.
 public func currentTask(loop: (any EventLoop)? = nil) throws -> (any EventLoopTask)? {
     let loop = try loop ?? RunningLoop.get()
-    if let entered = TaskRegistry.entered(on: loop) { return entered }
+    if let entered = loop.taskTable.entered { return entered }
     if let context = LoopTaskContext.current, let task = context.task as? any EventLoopTask, task.loop === loop {
         return task
     }
@@ -137,7 +153,7 @@ public func currentTask(loop: (any EventLoop)? = nil) throws -> (any EventLoopTa
 /// The tasks of `loop` (default: the running loop) that are not done.
 /// Throws ``LoopError/Kind-swift.enum/noRunningLoop`` without a loop.
 public func allTasks(loop: (any EventLoop)? = nil) throws -> [any EventLoopTask] {
-    TaskRegistry.pending(of: try loop ?? RunningLoop.get())
+    try (loop ?? RunningLoop.get()).taskTable.pending()
 }
 
 /// Runs `body` as a task on the running loop (asyncio's module-level `create_task`).

@@ -41,6 +41,8 @@ public final class BaseEventLoop: EventLoop, @unchecked Sendable {
     // BaseEventLoop+Signals.swift), loop thread only.
     var executorState = DefaultExecutorState()
     var signalState = LoopSignalState()
+    /// The table of this loop's tasks.
+    public let taskTable = TaskTable()
     /// The serial executor actors use to run on this loop (see ``asUnownedSerialExecutor()``).
     public let serialExecutor = LoopSerialExecutor()
     /// What the loop still held when it was closed (`nil` until then).
@@ -157,7 +159,8 @@ public final class BaseEventLoop: EventLoop, @unchecked Sendable {
         watches = []
         watchedCount = 0
         backend.close()
-        let abandonedTasks = TaskRegistry.loopClosed(self)
+        let abandonedTasks = taskTable.removeAll()
+        for task in abandonedTasks { (task as? any DetachableTask)?.detachFromBody() }
         // Released last, when the loop is consistent: their captures may run deinit code.
         withExtendedLifetime((orphans, dropped, droppedTimers, oldWatches, abandonedTasks)) {}
     }

@@ -48,6 +48,10 @@ public protocol EventLoop: AnyObject, Sendable {
         name: String?, from location: SourceLocation?, _ body: sending @escaping () async throws -> T
     ) throws -> LoopTask<T>
 
+    /// The table of this loop's tasks, behind ``allTasks(loop:)`` and the task-lifetime
+    /// functions. A loop that does not store one gets a default.
+    var taskTable: TaskTable { get }
+
     /// Makes `createTask` use `factory`; `nil` restores the default.
     func setTaskFactory(_ factory: (any TaskFactory)?)
     /// The custom task factory, or `nil` for the default.
