@@ -7,6 +7,7 @@ public struct TimeoutError: Error, Sendable, Equatable, CustomStringConvertible 
     /// Which call timed out and after how long.
     public let message: String
 
+    /// A timeout error saying what timed out.
     public init(_ message: String = "the operation timed out") { self.message = message }
 
     public var description: String { "TimeoutError: \(message)" }
