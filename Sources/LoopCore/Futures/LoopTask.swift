@@ -41,7 +41,10 @@ protocol DetachableTask: AnyObject {
 public final class LoopTask<Value>: Future<Value>, EventLoopTask, DetachableTask, @unchecked Sendable {
     // @unchecked: like every Future, confined to its loop's thread.
     /// The task's name, "Task-<n>" unless one was given.
-    public private(set) var name: String
+    public var name: String { givenName ?? "Task-\(number)" }
+    private var givenName: String?
+    /// The task's serial number; its default name is built only when asked for.
+    private let number: Int
     let context = LoopTaskContext()
     private var swiftTask: Task<Void, Never>?
     private var cancelRequests = 0
@@ -56,7 +59,8 @@ public final class LoopTask<Value>: Future<Value>, EventLoopTask, DetachableTask
         sourceLocation: SourceLocation? = nil,
         _ body: sending @escaping () async throws -> Value
     ) {
-        self.name = name ?? "Task-\(taskCounter.add(1, ordering: .relaxed).newValue)"
+        givenName = name
+        number = taskCounter.add(1, ordering: .relaxed).newValue
         table = loop.taskTable
         super.init(loop: loop, sourceLocation: sourceLocation, kindLabel: "Task")
         context.task = self
@@ -117,7 +121,7 @@ public final class LoopTask<Value>: Future<Value>, EventLoopTask, DetachableTask
     }
 
     /// Changes the task's name.
-    public func setName(_ newName: String) { name = newName }
+    public func setName(_ newName: String) { givenName = newName }
 
     /// Asks the task to stop: what it awaits is cancelled now and the body sees
     /// ``CancelledError`` at its current or next `await`. Returns `false` if the task
