@@ -830,7 +830,7 @@ enum HelperCases {
             try Runner.with(loopFactory: factory) { _ in }
             try ctx.expectEqual(made.count, 2, "an unused runner must not call its factory")
         },
-        ConformanceCase("HELP-18", "runCoroutineThreadsafe from another thread: result, rethrown error, cancel cancels the task") { ctx in
+        ConformanceCase("HELP-18", "runCoroutineThreadsafe from another thread: result, rethrown error, cancel cancels the task", requires: [.realTime]) { ctx in
             let loop = try ctx.makeLoop()
             let seen = Recorder<String>()
             let sawCancel = ConcurrentFuture<Bool>()

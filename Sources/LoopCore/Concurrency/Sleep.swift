@@ -42,12 +42,18 @@ extension EventLoop {
     }
 }
 
-/// asyncio's bare `yield` (`__sleep0`): suspends until callbacks already queued
-/// have run. The wakeup is a future completed by a callback queued now, so
-/// cancelling the task cancels it like any other await.
+/// asyncio's bare `yield` (`__sleep0`): suspends for exactly one iteration, so the
+/// callbacks already queued run first. The wakeup is a future completed as soon as
+/// the task's current step returns (so its next step is queued for the next
+/// iteration); cancelling the task cancels it like any other await. Loops that do
+/// not derive from ``BaseEventLoop`` complete it from a callback instead.
 private func yieldOneIteration(_ loop: any EventLoop) async throws {
     let wakeup = Future<Void>(loop: loop)
-    try loop.callSoon({ try setResultUnlessDone(wakeup, ()) }, from: nil)
+    if let base = loop as? BaseEventLoop, base.isOnLoopThread {
+        base.afterCurrentJob { try? setResultUnlessDone(wakeup, ()) }
+    } else {
+        try loop.callSoon({ try setResultUnlessDone(wakeup, ()) }, from: nil)
+    }
     try await wakeup.value
 }
 

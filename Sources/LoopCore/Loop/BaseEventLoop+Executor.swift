@@ -47,6 +47,17 @@ extension BaseEventLoop: TaskExecutor {
         if sleeping.exchange(false, ordering: .sequentiallyConsistent) { backend.wakeup() }
     }
 
+    /// Runs `body` as soon as the Swift job running now returns, still in this
+    /// iteration. A task that resumes itself from there runs again in the next
+    /// iteration: asyncio's bare `yield`, which `sleep(.zero)` is.
+    func afterCurrentJob(_ body: @escaping () -> Void) { afterJob.append(body) }
+
+    func runAfterJobWork() {
+        let work = afterJob
+        afterJob.removeAll(keepingCapacity: true)
+        for body in work { body() }
+    }
+
     /// Runs one job taken from the ready queue.
     @inline(__always)
     func run(job: UnownedJob, isolated: Bool) {

@@ -37,6 +37,8 @@ public final class BaseEventLoop: EventLoop, @unchecked Sendable {
     @exclusivity(unchecked) var watchedCount = 0
     @exclusivity(unchecked) var lastIOPollNanoseconds: Int64 = 0
     @exclusivity(unchecked) var iterationsSinceIOPoll = 0
+    /// Work to do as soon as the Swift job running now returns (see `afterCurrentJob`).
+    @exclusivity(unchecked) var afterJob: [() -> Void] = []
     // Default executor and signal handlers (BaseEventLoop+RunInExecutor.swift,
     // BaseEventLoop+Signals.swift), loop thread only.
     var executorState = DefaultExecutorState()
@@ -227,6 +229,7 @@ public final class BaseEventLoop: EventLoop, @unchecked Sendable {
             case .job(let job): run(job: job, isolated: false)
             case .isolatedJob(let job): run(job: job, isolated: true)
             }
+            if !afterJob.isEmpty { runAfterJobWork() }
         }
     }
 
