@@ -13,7 +13,8 @@ import LoopCore
 ///
 /// Every scenario runs inside loop tasks (``SocketCases/run(_:_:within:_:)``, which fails
 /// the case instead of hanging); sockets are loopback or socketpairs, owned by the harness.
-/// Cases that resolve names off the loop's thread require `crossThreadWakeup`.
+/// Cases that resolve names off the loop's thread require `crossThreadWakeup`, and
+/// `realTime` too: their watchdog must not fire in virtual time while a lookup thread runs.
 enum SocketCases {
     static let all: [ConformanceCase] = [
         ConformanceCase("SOCK-01", "sockRecv waits for the peer's bytes (sent 20 ms later); after the peer's shutdown it returns []") { ctx in
@@ -117,7 +118,7 @@ enum SocketCases {
             try ctx.expectEqual(outcome, "refused", "sockConnect to \(address)")
             try loop.close()
         },
-        ConformanceCase("SOCK-06", "sockConnect(host: \"localhost\") resolves the name and connects to 127.0.0.1:port", requires: [.crossThreadWakeup], timeout: .seconds(30)) { ctx in
+        ConformanceCase("SOCK-06", "sockConnect(host: \"localhost\") resolves the name and connects to 127.0.0.1:port", requires: [.realTime, .crossThreadWakeup], timeout: .seconds(30)) { ctx in
             let loop = try ctx.makeLoop()
             let (listener, address) = try listen(ctx, on: SocketAddress(host: "127.0.0.1", port: 0))
             let client = try socket(ctx, .inet, .stream)
@@ -154,7 +155,7 @@ enum SocketCases {
             try ctx.expectEqual(ctx.read(b), "", "nothing beyond count may be sent")
             try loop.close()
         },
-        ConformanceCase("SOCK-08", "getaddrinfo matches the blocking call; getnameinfo NUMERICHOST|NUMERICSERV; an unknown host gives a ResolverError", requires: [.crossThreadWakeup], timeout: .seconds(60)) { ctx in
+        ConformanceCase("SOCK-08", "getaddrinfo matches the blocking call; getnameinfo NUMERICHOST|NUMERICSERV; an unknown host gives a ResolverError", requires: [.realTime, .crossThreadWakeup], timeout: .seconds(60)) { ctx in
             let loop = try ctx.makeLoop()
             let infos = try runGuarded(ctx, loop, loop.getaddrinfo(host: "127.0.0.1", port: 80, type: .stream))
             let blocking = try Resolver.getaddrinfo(host: "127.0.0.1", service: "80", type: .stream)
@@ -326,7 +327,7 @@ enum SocketCases {
             try Socket.bind(fd, to: address)
             try ctx.expectEqual(try Socket.localAddress(fd).unixPath, longest, "the longest path, read back")
         },
-        ConformanceCase("SOCK-X05", "bad port (70000) and bad host: typed errors from SocketAddress, getaddrinfo and sockConnect", requires: [.crossThreadWakeup], timeout: .seconds(60)) { ctx in
+        ConformanceCase("SOCK-X05", "bad port (70000) and bad host: typed errors from SocketAddress, getaddrinfo and sockConnect", requires: [.realTime, .crossThreadWakeup], timeout: .seconds(60)) { ctx in
             let loop = try ctx.makeLoop()
             try ctx.expectLoopError(.invalidArgument, "SocketAddress(port: 70000)") { _ = try SocketAddress(host: "127.0.0.1", port: 70000) }
             try ctx.expectLoopError(.invalidArgument, "SocketAddress(port: -1)") { _ = try SocketAddress(host: "127.0.0.1", port: -1) }
@@ -356,7 +357,7 @@ enum SocketCases {
             try ctx.expectEqual(outcomes, ["invalidArgument", "ResolverError"], "sockConnect with a bad port, then a bad host")
             try loop.close()
         },
-        ConformanceCase("SOCK-X06", "getnameinfo of [::1]:80 (numeric and by name); getaddrinfo(\"::1\") gives an IPv6 address", requires: [.crossThreadWakeup], timeout: .seconds(30)) { ctx in
+        ConformanceCase("SOCK-X06", "getnameinfo of [::1]:80 (numeric and by name); getaddrinfo(\"::1\") gives an IPv6 address", requires: [.realTime, .crossThreadWakeup], timeout: .seconds(30)) { ctx in
             let loop = try ctx.makeLoop()
             let address = try SocketAddress(host: "::1", port: 80)
             let numeric = try runGuarded(ctx, loop, loop.getnameinfo(address, flags: NI_NUMERICHOST | NI_NUMERICSERV))
@@ -410,7 +411,7 @@ enum SocketCases {
             try ctx.expectEqual(echoedSum, sentSum, "checksum of the echoed bytes")
             try loop.close()
         },
-        ConformanceCase("SOCK-X08", "getaddrinfo(\"localhost\") completes while every default-executor worker is blocked", requires: [.crossThreadWakeup], timeout: .seconds(30)) { ctx in
+        ConformanceCase("SOCK-X08", "getaddrinfo(\"localhost\") completes while every default-executor worker is blocked", requires: [.realTime, .crossThreadWakeup], timeout: .seconds(30)) { ctx in
             let loop = try ctx.makeLoop()
             let pool = try ThreadPoolExecutor(maxWorkers: 1)
             try loop.setDefaultExecutor(pool)
