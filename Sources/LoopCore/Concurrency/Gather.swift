@@ -44,7 +44,7 @@ final class GatheringFuture<Value>: Future<Value>, @unchecked Sendable {
 
     init(loop: any EventLoop, sourceLocation: SourceLocation?, children: [any AnyLoopFuture]) {
         self.children = children
-        super.init(loop: loop, sourceLocation: sourceLocation, kindLabel: "Future")
+        super.init(loop: loop, sourceLocation: sourceLocation, kindLabel: "Future", completesThroughBody: false)
     }
 
     /// Cancels every pending child; returns whether any was cancelled. The gather

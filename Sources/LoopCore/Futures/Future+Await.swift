@@ -1,4 +1,5 @@
 /// A future a task can be suspended on, so that cancelling the task cancels it.
+@usableFromInline
 protocol AwaitedFuture: AnyObject, Sendable {
     @discardableResult func cancel(message: String?) -> Bool
 }
@@ -11,19 +12,13 @@ extension Future {
     ///
     /// Cancelling the awaiting task cancels this future. Awaiting from anywhere
     /// but a task on the future's own loop throws ``LoopError/Kind-swift.enum/differentLoop``.
+    @inlinable
     public var value: Value {
         get async throws {
             if isDone { return try result() }
             let waiter = LoopTaskContext.current
-            guard RunningLoop.isCurrent(loop) else {
-                throw LoopError(
-                    .differentLoop,
-                    "await \(kindLabel.lowercased()).value: the \(kindLabel.lowercased()) is attached to a different loop than the one running this task; await it from a task on its own loop"
-                )
-            }
-            if let waiter, waiter.task === self {
-                throw LoopError(.invalidState, "await task.value: Task cannot await on itself")
-            }
+            guard RunningLoop.isCurrent(loop) else { throw differentLoopError() }
+            if let waiter, waiter.task === self { throw Self.awaitsItselfError() }
             if let waiter, waiter.isOwnSwiftTask {
                 if waiter.mustCancel {
                     // Cancelled while it ran: the cancellation is delivered here, at the
@@ -60,7 +55,8 @@ extension Future {
         }
     }
 
-    private func suspendUntilDone() async throws -> Value {
+    @inlinable
+    final func suspendUntilDone() async throws -> Value {
         try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Value, any Error>) in
             if isDone {
                 resume(continuation)
@@ -68,5 +64,18 @@ extension Future {
                 addWaiter(.continuation(continuation))
             }
         }
+    }
+
+    @usableFromInline
+    func differentLoopError() -> LoopError {
+        LoopError(
+            .differentLoop,
+            "await \(kindLabel.lowercased()).value: the \(kindLabel.lowercased()) is attached to a different loop than the one running this task; await it from a task on its own loop"
+        )
+    }
+
+    @usableFromInline
+    static func awaitsItselfError() -> LoopError {
+        LoopError(.invalidState, "await task.value: Task cannot await on itself")
     }
 }

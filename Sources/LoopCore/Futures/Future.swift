@@ -13,7 +13,7 @@ public struct CancelledError: Error, Sendable, Equatable, CustomStringConvertibl
 /// (asyncio's `remove_done_callback(fn)`; Swift closures have no identity of their own).
 public final class DoneCallback<Value>: @unchecked Sendable {
     // @unchecked: used only on its future's loop thread.
-    let body: (Future<Value>) throws -> Void
+    @usableFromInline let body: (Future<Value>) throws -> Void
 
     /// Wraps `body`, which receives the completed future.
     public init(_ body: @escaping (Future<Value>) throws -> Void) { self.body = body }
@@ -36,8 +36,13 @@ public final class ReleasedFuture: CustomStringConvertible, Sendable {
 /// Done callbacks are always scheduled with `callSoon`, never called inline. An error
 /// that nobody retrieves is reported to the loop's exception handler exactly once,
 /// when the future is released. A future belongs to its loop's thread.
+///
+/// The completion and await paths are inlinable so that they are specialised in the
+/// caller's module: unspecialised generic code would look up generic metadata on
+/// every call.
 public class Future<Value>: @unchecked Sendable, CustomStringConvertible {
     // @unchecked: a future is confined to its loop's thread, like every loop-bound object.
+    @usableFromInline
     enum State {
         case pending
         case finished(Value)
@@ -50,31 +55,37 @@ public class Future<Value>: @unchecked Sendable, CustomStringConvertible {
     /// Where the future was created (debug mode only).
     public let sourceLocation: SourceLocation?
     // @exclusivity(unchecked) here and below: loop-thread state on the await path.
-    @exclusivity(unchecked) var state: State = .pending
+    @usableFromInline @exclusivity(unchecked) var state: State = .pending
     /// Who waits for the outcome, in registration order: done callbacks (scheduled
     /// with callSoon) and suspended awaiters (resumed, which enqueues their job on
     /// the loop, so they too run in a later iteration). The first one is kept inline
     /// because most futures have exactly one.
+    @usableFromInline
     enum Waiter {
         case callback(DoneCallback<Value>)
         case continuation(UnsafeContinuation<Value, any Error>)
     }
-    @exclusivity(unchecked) private var firstWaiter: Waiter?
-    @exclusivity(unchecked) private var moreWaiters: [Waiter] = []
-    @exclusivity(unchecked) private var errorRetrieved = false
+    @usableFromInline @exclusivity(unchecked) var firstWaiter: Waiter?
+    @usableFromInline @exclusivity(unchecked) var moreWaiters: [Waiter] = []
+    @usableFromInline @exclusivity(unchecked) var errorRetrieved = false
     /// "Future" or "Task": how this object names itself in messages.
-    let kindLabel: String
+    @usableFromInline let kindLabel: String
+    /// Tasks complete through their body only: setResult/setException refuse.
+    @usableFromInline let completesThroughBody: Bool
 
     /// A pending future bound to `loop` (asyncio's private `Future(loop=)` constructor,
     /// public here so third-party loops and tasks can reuse it).
+    @inlinable
     public convenience init(loop: any EventLoop, sourceLocation: SourceLocation? = nil) {
-        self.init(loop: loop, sourceLocation: sourceLocation, kindLabel: "Future")
+        self.init(loop: loop, sourceLocation: sourceLocation, kindLabel: "Future", completesThroughBody: false)
     }
 
-    init(loop: any EventLoop, sourceLocation: SourceLocation?, kindLabel: String) {
+    @usableFromInline
+    init(loop: any EventLoop, sourceLocation: SourceLocation?, kindLabel: String, completesThroughBody: Bool) {
         self.loop = loop
         self.sourceLocation = sourceLocation
         self.kindLabel = kindLabel
+        self.completesThroughBody = completesThroughBody
     }
 
     deinit {
@@ -89,23 +100,26 @@ public class Future<Value>: @unchecked Sendable, CustomStringConvertible {
     }
 
     /// Whether the future has a result, an error, or was cancelled.
-    public var isDone: Bool {
+    @inlinable
+    public final var isDone: Bool {
         if case .pending = state { return false }
         return true
     }
 
     /// Whether the future was cancelled.
-    public var isCancelled: Bool {
+    @inlinable
+    public final var isCancelled: Bool {
         if case .cancelled = state { return true }
         return false
     }
 
     /// The result; rethrows the future's error; throws ``CancelledError`` if cancelled
     /// and ``LoopError/Kind-swift.enum/invalidState`` if not done yet.
-    public func result() throws -> Value {
+    @inlinable
+    public final func result() throws -> Value {
         switch state {
         case .pending:
-            throw LoopError(.invalidState, "Future.result(): result is not set yet; wait for the future to be done")
+            throw Self.notDoneError("result")
         case .finished(let value):
             return value
         case .failed(let error):
@@ -118,10 +132,11 @@ public class Future<Value>: @unchecked Sendable, CustomStringConvertible {
 
     /// The error the future failed with, or `nil` if it has a result. Throws
     /// ``CancelledError`` if cancelled and ``LoopError/Kind-swift.enum/invalidState`` if pending.
-    public func exception() throws -> (any Error)? {
+    @inlinable
+    public final func exception() throws -> (any Error)? {
         switch state {
         case .pending:
-            throw LoopError(.invalidState, "Future.exception(): exception is not set yet; wait for the future to be done")
+            throw Self.notDoneError("exception")
         case .finished:
             return nil
         case .failed(let error):
@@ -134,23 +149,26 @@ public class Future<Value>: @unchecked Sendable, CustomStringConvertible {
 
     /// Completes the future with `value` and schedules its done callbacks.
     /// Throws ``LoopError/Kind-swift.enum/invalidState`` if it is already done.
-    public func setResult(_ value: Value) throws {
+    @inlinable
+    public final func setResult(_ value: Value) throws {
         try requirePending("setResult")
         try complete(.finished(value))
     }
 
     /// Fails the future with `error` and schedules its done callbacks.
     /// Throws ``LoopError/Kind-swift.enum/invalidState`` if it is already done.
-    public func setException(_ error: any Error) throws {
+    @inlinable
+    public final func setException(_ error: any Error) throws {
         try requirePending("setException")
         if let cancelled = error as? CancelledError {
-            throw LoopError(.invalidArgument, "Future.setException(): a CancelledError cannot be set as an exception (\(cancelled)); call cancel() instead")
+            throw Self.cancelledAsExceptionError(cancelled)
         }
         try complete(.failed(error))
     }
 
     /// Moves a pending future to its final state and schedules its done callbacks.
-    func complete(_ final: State) throws {
+    @inlinable
+    final func complete(_ final: State) throws {
         state = final
         try scheduleCallbacks()
     }
@@ -181,7 +199,8 @@ public class Future<Value>: @unchecked Sendable, CustomStringConvertible {
 
     /// Registers `callback` (again, if it is already registered): it runs once per
     /// registration, from a later loop iteration, when the future is done.
-    public func addDoneCallback(_ callback: DoneCallback<Value>) throws {
+    @inlinable
+    public final func addDoneCallback(_ callback: DoneCallback<Value>) throws {
         if isDone {
             try loop.callSoon({ [self] in try callback.body(self) }, from: nil)
         } else {
@@ -209,19 +228,21 @@ public class Future<Value>: @unchecked Sendable, CustomStringConvertible {
     }
 
     /// Resumes an awaiter with the outcome of this done future.
-    func resume(_ continuation: UnsafeContinuation<Value, any Error>) {
+    @inlinable
+    final func resume(_ continuation: UnsafeContinuation<Value, any Error>) {
         switch state {
         case .finished(let value): continuation.resume(returning: value)
         case .failed(let error):
             errorRetrieved = true
             continuation.resume(throwing: error)
         case .cancelled(let error): continuation.resume(throwing: error)
-        case .pending: continuation.resume(throwing: LoopError(.invalidState, "internal: an awaiter was resumed before its future was done"))
+        case .pending: continuation.resume(throwing: Self.notDoneError("await"))
         }
     }
 
     /// Adds a waiter; the future must be pending.
-    func addWaiter(_ waiter: Waiter) {
+    @inlinable
+    final func addWaiter(_ waiter: Waiter) {
         if firstWaiter == nil && moreWaiters.isEmpty {
             firstWaiter = waiter
         } else {
@@ -251,13 +272,36 @@ public class Future<Value>: @unchecked Sendable, CustomStringConvertible {
         return text + ">"
     }
 
-    func requirePending(_ call: String) throws {
-        guard case .pending = state else {
-            throw LoopError(.invalidState, "\(kindLabel).\(call)(): invalid state, already done (\(describe())); a future completes once")
-        }
+    @inlinable
+    final func requirePending(_ call: StaticString) throws {
+        if completesThroughBody { throw taskCompletionError(call) }
+        guard case .pending = state else { throw alreadyDoneError(call) }
     }
 
-    private func scheduleCallbacks() throws {
+    // Error construction stays out of line: it is cold, and not worth specialising.
+    @usableFromInline
+    static func notDoneError(_ call: StaticString) -> LoopError {
+        LoopError(.invalidState, "Future.\(call)(): the outcome is not set yet; wait for the future to be done")
+    }
+
+    @usableFromInline
+    static func cancelledAsExceptionError(_ cancelled: CancelledError) -> LoopError {
+        LoopError(.invalidArgument, "Future.setException(): a CancelledError cannot be set as an exception (\(cancelled)); call cancel() instead")
+    }
+
+    @usableFromInline
+    func alreadyDoneError(_ call: StaticString) -> LoopError {
+        LoopError(.invalidState, "\(kindLabel).\(call)(): invalid state, already done (\(describe())); a future completes once")
+    }
+
+    @usableFromInline
+    func taskCompletionError(_ call: StaticString) -> LoopError {
+        let fix = "\(call)" == "setResult" ? "return from the body instead" : "throw from the body instead"
+        return LoopError(.invalidState, "LoopTask.\(call)(): Task does not support \(call) operation; \(fix)")
+    }
+
+    @inlinable
+    final func scheduleCallbacks() throws {
         guard let first = firstWaiter else { return }
         firstWaiter = nil
         let more = moreWaiters

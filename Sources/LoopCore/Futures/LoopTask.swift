@@ -2,24 +2,29 @@ import Synchronization
 
 /// What the code running inside a ``LoopTask`` can reach: the task itself, what it
 /// awaits (so cancelling the task cancels that), and its cancellation request.
+/// Usable from inlinable code: the await path is specialised in callers' modules.
+@usableFromInline
 final class LoopTaskContext: @unchecked Sendable {
+    @usableFromInline init() {}
+
     // @unchecked: read and written only on the task's loop thread (the task runs there).
-    @TaskLocal static var current: LoopTaskContext?
+    @usableFromInline @TaskLocal static var current: LoopTaskContext?
 
     /// The task, while its body runs (cleared when it finishes or its loop closes,
     /// which breaks the task → context → task cycle).
-    @exclusivity(unchecked) var task: AnyObject?
+    @usableFromInline @exclusivity(unchecked) var task: AnyObject?
     /// The future the task is suspended on; cancelling the task cancels it.
-    @exclusivity(unchecked) var awaiting: (any AwaitedFuture)?
-    @exclusivity(unchecked) var cancelRequested = false
+    @usableFromInline @exclusivity(unchecked) var awaiting: (any AwaitedFuture)?
+    @usableFromInline @exclusivity(unchecked) var cancelRequested = false
     /// A cancellation requested while the body was not suspended on a future: the
     /// body's next await throws it (asyncio's `_must_cancel`).
-    @exclusivity(unchecked) var mustCancel = false
-    @exclusivity(unchecked) var cancelMessage: String?
+    @usableFromInline @exclusivity(unchecked) var mustCancel = false
+    @usableFromInline @exclusivity(unchecked) var cancelMessage: String?
     /// The Swift task running the body (not its child tasks, which inherit this context).
-    @exclusivity(unchecked) var swiftTask: UnsafeCurrentTask?
+    @usableFromInline @exclusivity(unchecked) var swiftTask: UnsafeCurrentTask?
 
     /// Whether the caller runs in the task's own Swift task (not in a child task).
+    @usableFromInline
     var isOwnSwiftTask: Bool { withUnsafeCurrentTask { $0 != nil && $0 == swiftTask } }
 }
 
@@ -62,7 +67,7 @@ public final class LoopTask<Value>: Future<Value>, EventLoopTask, DetachableTask
         givenName = name
         number = taskCounter.add(1, ordering: .relaxed).newValue
         table = loop.taskTable
-        super.init(loop: loop, sourceLocation: sourceLocation, kindLabel: "Task")
+        super.init(loop: loop, sourceLocation: sourceLocation, kindLabel: "Task", completesThroughBody: true)
         context.task = self
         slot = table.own(self)
         // The Swift task reaches the LoopTask only through its context, whose reference
@@ -152,16 +157,6 @@ public final class LoopTask<Value>: Future<Value>, EventLoopTask, DetachableTask
             context.mustCancel = false
         }
         return cancelRequests
-    }
-
-    /// Tasks complete through their body only.
-    public override func setResult(_ value: Value) throws {
-        throw LoopError(.invalidState, "LoopTask.setResult(): Task does not support setResult operation; return from the body instead")
-    }
-
-    /// Tasks complete through their body only.
-    public override func setException(_ error: any Error) throws {
-        throw LoopError(.invalidState, "LoopTask.setException(): Task does not support setException operation; throw from the body instead")
     }
 
     override var displayName: String { "Task \(name)" }

@@ -32,7 +32,7 @@ public enum RunningLoop {
     static var isSet: Bool { cloop_running_loop() != nil }
 
     /// Whether `loop` is the loop running on this thread (a pointer comparison, no cast).
-    @inline(__always)
+    @inlinable
     static func isCurrent(_ loop: any EventLoop) -> Bool {
         cloop_running_loop() == Unmanaged.passUnretained(loop as AnyObject).toOpaque()
     }
