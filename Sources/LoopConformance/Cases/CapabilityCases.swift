@@ -85,26 +85,29 @@ enum CapabilityCases {
 
     /// A copy of `fd` numbered `highBase` or above, closed after the case.
     private static func highDescriptor(_ ctx: CaseContext, copying fd: Int32) throws -> Int32 {
-        var limit = rlimit()
-        guard getrlimit(openFilesResource, &limit) == 0 else { throw SystemError(errno: errno, call: "getrlimit") }
-        let wanted = rlim_t(highBase + 64)
-        if limit.rlim_cur < wanted {
-            guard limit.rlim_max >= wanted else {
-                throw ctx.failure(
-                    "the hard RLIMIT_NOFILE (\(limit.rlim_max)) is too low to open descriptor \(highBase); raise it (ulimit -Hn)")
-            }
-            let saved = limit
-            limit.rlim_cur = wanted
-            guard setrlimit(openFilesResource, &limit) == 0 else { throw SystemError(errno: errno, call: "setrlimit") }
-            ctx.onCleanup {
-                var restore = saved
-                _ = setrlimit(openFilesResource, &restore)
-            }
-        }
+        try raiseOpenFileLimit(ctx, to: rlim_t(highBase + 64), for: "open descriptor \(highBase)")
         let high = fcntl(fd, F_DUPFD_CLOEXEC, highBase)
         guard high >= highBase else { throw SystemError(errno: errno, call: "fcntl(F_DUPFD_CLOEXEC, \(highBase))") }
         ctx.own(high)
         return high
+    }
+}
+
+/// Raises the soft `RLIMIT_NOFILE` to at least `wanted` for the rest of the case (restored
+/// after it); fails the case, naming `purpose`, when the hard limit is lower.
+func raiseOpenFileLimit(_ ctx: CaseContext, to wanted: rlim_t, for purpose: String) throws {
+    var limit = rlimit()
+    guard getrlimit(openFilesResource, &limit) == 0 else { throw SystemError(errno: errno, call: "getrlimit") }
+    guard limit.rlim_cur < wanted else { return }
+    guard limit.rlim_max >= wanted else {
+        throw ctx.failure("the hard RLIMIT_NOFILE (\(limit.rlim_max)) is too low to \(purpose); raise it (ulimit -Hn)")
+    }
+    let saved = limit
+    limit.rlim_cur = wanted
+    guard setrlimit(openFilesResource, &limit) == 0 else { throw SystemError(errno: errno, call: "setrlimit") }
+    ctx.onCleanup {
+        var restore = saved
+        _ = setrlimit(openFilesResource, &restore)
     }
 }
 
