@@ -16,9 +16,8 @@ public struct ConformanceColumn: Hashable, Sendable {
 
 /// One result row of a conformance run: a case on one backend in one debug mode.
 public struct ConformanceRow: Sendable, Equatable {
-    public enum Status: String, Sendable {
-        case pass, fail, skip
-    }
+    /// `pass`, `fail` or `skip`, as the harness reports them.
+    public typealias Status = CaseResult.Status
 
     public let backend: String
     public let caseID: String
@@ -43,22 +42,17 @@ public struct ConformanceRow: Sendable, Equatable {
     }
 
     public init(_ result: CaseResult) {
-        let status: Status
-        switch result.status {
-        case .pass: status = .pass
-        case .fail: status = .fail
-        case .skip: status = .skip
-        }
         self.init(
-            backend: result.backend, caseID: result.caseID, title: result.title, status: status,
+            backend: result.backend, caseID: result.caseID, title: result.title, status: result.status,
             reason: result.reason, milliseconds: result.milliseconds, debug: result.debug)
     }
 
     /// The row as one JSON object:
     /// `{"backend":…,"case":…,"status":"pass"|"fail"|"skip","reason":…,"ms":…,"debug":…}`.
     public var json: String {
-        "{\"backend\":\(JSON.string(backend)),\"case\":\(JSON.string(caseID)),\"status\":\"\(status.rawValue)\","
-            + "\"reason\":\(JSON.string(reason)),\"ms\":\(JSON.number(milliseconds, decimals: 3)),\"debug\":\(debug)}"
+        JSONText.result(
+            backend: backend, caseID: caseID, status: status.rawValue, reason: reason,
+            ms: JSON.number(milliseconds, decimals: 3), debug: debug)
     }
 }
 

@@ -1,26 +1,10 @@
+import LoopConformance
+
 /// The little JSON writing loopctl needs (strings and numbers), without Foundation.
+/// Strings are escaped by LoopConformance's ``JSONText``, as conformance results are.
 public enum JSON {
     /// `text` as a JSON string literal, quotes included.
-    public static func string(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    public static func string(_ text: String) -> String { JSONText.string(text) }
 
     /// `value` rounded to `decimals` places, as a JSON number (`null` when not finite).
     public static func number(_ value: Double, decimals: Int = 1) -> String {

@@ -74,32 +74,11 @@ public struct CaseResult: Sendable, CustomStringConvertible {
         return text
     }
 
-    /// The result as one JSON object:
-    /// `{"backend":…,"case":…,"status":…,"reason":…,"ms":…}`.
+    /// The result as one JSON object (see ``JSONText/result(backend:caseID:status:reason:ms:debug:)``),
+    /// `ms` rounded to three decimals and always written with a fraction (`3.0`).
     public var json: String {
         let ms = (milliseconds * 1000).rounded() / 1000
-        return "{\"backend\":\(jsonString(backend)),\"case\":\(jsonString(caseID)),\"status\":\"\(status.rawValue)\","
-            + "\"reason\":\(jsonString(reason)),\"ms\":\(ms),\"debug\":\(debug)}"
+        return JSONText.result(
+            backend: backend, caseID: caseID, status: status.rawValue, reason: reason, ms: "\(ms)", debug: debug)
     }
-}
-
-func jsonString(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if scalar.value < 0x20 {
-                out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
-                    + String(scalar.value, radix: 16)
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-    }
-    return out + "\""
 }
