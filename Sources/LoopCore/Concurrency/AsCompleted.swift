@@ -109,17 +109,8 @@ final class AsCompletedState<T> {
 /// ```
 public func asCompleted<T>(_ futures: [Future<T>], timeout: Duration? = nil) throws -> AsCompletedSequence<T> {
     let loop = try RunningLoop.get()
-    var unique: [Future<T>] = []
-    var seen = Set<ObjectIdentifier>()
-    for future in futures where seen.insert(ObjectIdentifier(future)).inserted {
-        guard future.loop === loop else {
-            throw LoopError(
-                .differentLoop,
-                "asCompleted: a future belongs to a different loop than the running one; iterate from a task on its own loop"
-            )
-        }
-        unique.append(future)
-    }
+    let unique = try uniqueFutures(
+        futures, on: loop, caller: "asCompleted", hint: "iterate from a task on its own loop")
     let state = AsCompletedState<T>(loop: loop, count: unique.count, timeout: timeout)
     try state.start(unique, timeout: timeout)
     return AsCompletedSequence(state: state)

@@ -26,17 +26,7 @@ public func wait<T>(
         throw LoopError(.invalidArgument, "wait: Set of Tasks/Futures is empty; pass at least one future")
     }
     let loop = try RunningLoop.get()
-    var unique: [Future<T>] = []
-    var seen = Set<ObjectIdentifier>()
-    for future in futures where seen.insert(ObjectIdentifier(future)).inserted {
-        guard future.loop === loop else {
-            throw LoopError(
-                .differentLoop,
-                "wait: a future belongs to a different loop than the running one; wait for it from a task on its own loop"
-            )
-        }
-        unique.append(future)
-    }
+    let unique = try uniqueFutures(futures, on: loop, caller: "wait", hint: "wait for it from a task on its own loop")
 
     let waiter = Future<Void>(loop: loop)
     var timer: TimerHandle?
@@ -65,4 +55,22 @@ public func wait<T>(
         if future.isDone { done.append(future) } else { pending.append(future) }
     }
     return (done, pending)
+}
+
+/// `futures` with every repeat left out (order kept), each checked to belong to `loop`.
+///
+/// - Throws: ``LoopError`` `.differentLoop` naming `caller`, then `hint`, for a future
+///   of another loop.
+func uniqueFutures<T>(
+    _ futures: [Future<T>], on loop: any EventLoop, caller: String, hint: String
+) throws -> [Future<T>] {
+    var unique: [Future<T>] = []
+    var seen = Set<ObjectIdentifier>()
+    for future in futures where seen.insert(ObjectIdentifier(future)).inserted {
+        guard future.loop === loop else {
+            throw LoopError(.differentLoop, "\(caller): a future belongs to a different loop than the running one; \(hint)")
+        }
+        unique.append(future)
+    }
+    return unique
 }
