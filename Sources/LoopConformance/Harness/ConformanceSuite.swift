@@ -5,7 +5,9 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Dispatch
 import LoopCore
+import Synchronization
 
 /// The conformance suite: every case of the catalogue, and the runner that proves
 /// a backend with them.
@@ -71,6 +73,7 @@ public enum ConformanceSuite {
         if testCase.needsMainThread && !MainThread.isCurrent {
             return result(.fail, "the case installs signal handlers, which only the process's main thread may do, but the suite was run on another thread: run it from the main thread (loopctl, an XCTest test; Swift Testing runs tests off the main thread)")
         }
+        OpenDescriptors.settleOnce()
         let fdsBefore = OpenDescriptors.count()
         let context = CaseContext(backend: backend, debug: debug)
         let outcome = CaseOutcome()
@@ -108,6 +111,29 @@ private final class CaseOutcome: @unchecked Sendable {
 
 /// Counts the process's open file descriptors.
 enum OpenDescriptors {
+    private static let settled = Atomic<Bool>(false)
+
+    /// Before the first case of a process: makes the runtime open the descriptors it
+    /// opens lazily, on its own threads, and waits until the count stops changing.
+    /// libdispatch creates one timerfd per clock the first time anything arms a
+    /// timer of that clock (seen in test processes); without this, that descriptor is
+    /// charged as a leak to whichever case happens to be running.
+    static func settleOnce() {
+        guard !settled.exchange(true, ordering: .relaxed) else { return }
+        let fired = DispatchSemaphore(value: 0)
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(1)) { fired.signal() }
+        DispatchQueue.global().asyncAfter(wallDeadline: .now() + .milliseconds(1)) { fired.signal() }
+        _ = fired.wait(timeout: .now() + .seconds(2))
+        _ = fired.wait(timeout: .now() + .seconds(2))
+        var previous = count()
+        for _ in 0..<25 {
+            usleep(20_000)
+            let now = count()
+            if now == previous { return }
+            previous = now
+        }
+    }
+
     static func count() -> Int {
         #if os(Linux)
         if let dir = opendir("/proc/self/fd") {
