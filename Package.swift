@@ -49,8 +49,10 @@ let package = Package(
         ),
         .testTarget(name: "LoopCoreTests", dependencies: ["LoopCore", "Loops"]),
         .testTarget(name: "ConformanceTests", dependencies: ["Loops", "LoopConformance"]),
-        .testTarget(name: "LoopEpollTests", dependencies: ["LoopEpoll", "LoopCore"]),
-        .testTarget(name: "LoopPollTests", dependencies: ["LoopPoll", "LoopCore"]),
+        // Helpers the epoll and poll selector tests share.
+        .target(name: "SelectorTestSupport", dependencies: ["LoopCore"], path: "Tests/SelectorTestSupport"),
+        .testTarget(name: "LoopEpollTests", dependencies: ["LoopEpoll", "LoopCore", "SelectorTestSupport"]),
+        .testTarget(name: "LoopPollTests", dependencies: ["LoopPoll", "LoopCore", "SelectorTestSupport"]),
         .testTarget(name: "LoopLibeventTests", dependencies: ["LoopLibevent", "LoopCore"]),
         .testTarget(name: "LoopCtlKitTests", dependencies: ["LoopCtlKit", "Loops"]),
         .testTarget(name: "LoopTestingTests", dependencies: ["LoopTesting", "LoopPoll", "LoopConformance"]),

@@ -5,6 +5,7 @@ import Musl
 #endif
 import LoopCore
 import LoopPoll
+import SelectorTestSupport
 import XCTest
 
 /// What is specific to the poll backend, its hooks driven directly without a loop.
@@ -43,14 +44,8 @@ final class PollSelectorTests: XCTestCase {
     func testHangUpIsReportedAsReadableAndWritable() throws {
         let selector = try makeSelector()
         defer { selector.close() }
-        let (a, b) = try makeSocketPair()
-        defer { closeAll(a) }
-        try selector.register(fd: a, interest: .writable)
-        closeAll(b)
-
-        var ready = ReadinessBuffer()
-        try selector.wait(timeout: .seconds(5), into: &ready)
-        XCTAssertEqual(events(ready), [ReadinessEvent(fd: a, events: [.readable, .writable])])
+        let (fd, events) = try hangUpEvents(of: selector)
+        XCTAssertEqual(events, [ReadinessEvent(fd: fd, events: [.readable, .writable])])
     }
 
     /// poll leaves descriptor validation to the loop: a negative fd is refused (it cannot
@@ -148,35 +143,6 @@ final class PollSelectorTests: XCTestCase {
         try selector.wait(timeout: .seconds(5), into: &ready)
         XCTAssertEqual(events(ready), [ReadinessEvent(fd: fd, events: .readable)])
     }
-}
-
-// MARK: - Helpers
-
-/// How many descriptors the process has open (-1 without /proc).
-private func openDescriptorCount() -> Int {
-    guard let directory = opendir("/proc/self/fd") else { return -1 }
-    defer { closedir(directory) }
-    var count = 0
-    while readdir(directory) != nil { count += 1 }
-    return count
-}
-
-private func events(_ buffer: ReadinessBuffer) -> [ReadinessEvent] {
-    (0..<buffer.count).map { buffer[$0] }
-}
-
-private func makeSocketPair() throws -> (Int32, Int32) {
-    var fds: [Int32] = [-1, -1]
-    // Non-blocking, so a test that goes wrong fails instead of hanging in read or write.
-    let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
-    guard socketpair(AF_UNIX, type, 0, &fds) == 0 else {
-        throw SystemError(errno: errno, call: "socketpair")
-    }
-    return (fds[0], fds[1])
-}
-
-private func closeAll(_ fds: Int32...) {
-    for fd in fds { _ = close(fd) }
 }
 
 private func writeByte(_ fd: Int32) {
