@@ -23,18 +23,19 @@ final class LoopTaskContext: @unchecked Sendable {
     /// The Swift task running the body (not its child tasks, which inherit this context).
     @usableFromInline @exclusivity(unchecked) var swiftTask: UnsafeCurrentTask?
 
+    /// Links of the loop's list of running tasks (see `TaskTable`), guarded by its lock.
+    var nextOwned: LoopTaskContext?
+    unowned(unsafe) var previousOwned: LoopTaskContext?
+
+    /// Whether this context is in the list that starts at `head`.
+    func isOwned(by head: LoopTaskContext?) -> Bool { previousOwned != nil || head === self }
+
     /// Whether the caller runs in the task's own Swift task (not in a child task).
     @usableFromInline
     var isOwnSwiftTask: Bool { withUnsafeCurrentTask { $0 != nil && $0 == swiftTask } }
 }
 
 private let taskCounter = Atomic<Int>(0)
-
-/// A task whose body can be cut off from it, so that a pending task its closed loop
-/// dropped can be released (and report that it died pending).
-protocol DetachableTask: AnyObject {
-    func detachFromBody()
-}
 
 /// A Swift `async` body running on a loop, as a future of its result (asyncio's `Task`).
 ///
@@ -43,7 +44,7 @@ protocol DetachableTask: AnyObject {
 /// the loop runs its first step. ``cancel(message:)`` cancels what the body awaits,
 /// which then throws ``CancelledError``; a body that ends with that error leaves the
 /// task cancelled, one that catches it and returns leaves it finished.
-public final class LoopTask<Value>: Future<Value>, EventLoopTask, DetachableTask, @unchecked Sendable {
+public final class LoopTask<Value>: Future<Value>, EventLoopTask, @unchecked Sendable {
     // @unchecked: like every Future, confined to its loop's thread.
     /// The task's name, "Task-<n>" unless one was given.
     public var name: String { givenName ?? "Task-\(number)" }
@@ -54,7 +55,6 @@ public final class LoopTask<Value>: Future<Value>, EventLoopTask, DetachableTask
     private var swiftTask: Task<Void, Never>?
     private var cancelRequests = 0
     private let table: TaskTable
-    private var slot = -1
 
     /// Creates and schedules a task (asyncio's private `Task(coro, loop=, name=)`
     /// constructor, public so third-party loops can reuse it). Prefer `createTask`.
@@ -69,7 +69,7 @@ public final class LoopTask<Value>: Future<Value>, EventLoopTask, DetachableTask
         table = loop.taskTable
         super.init(loop: loop, sourceLocation: sourceLocation, kindLabel: "Task", completesThroughBody: true)
         context.task = self
-        slot = table.own(self)
+        table.own(context)
         // The Swift task reaches the LoopTask only through its context, whose reference
         // is cleared when the task finishes or its loop closes: a pending task that a
         // closed loop dropped is then released and reports that it died pending.
@@ -100,8 +100,6 @@ public final class LoopTask<Value>: Future<Value>, EventLoopTask, DetachableTask
         }
     }
 
-    func detachFromBody() { context.task = nil }
-
     deinit {
         guard !isDone else { return }
         swiftTask?.cancel()
@@ -120,9 +118,8 @@ public final class LoopTask<Value>: Future<Value>, EventLoopTask, DetachableTask
         } catch {
             // The loop closed under the task: the outcome is kept, only the callbacks are lost.
         }
-        let released = table.release(slot: slot)
+        table.release(context)
         context.task = nil
-        withExtendedLifetime(released) {}
     }
 
     /// Changes the task's name.

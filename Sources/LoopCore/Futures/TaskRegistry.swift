@@ -4,62 +4,65 @@ import Synchronization
 /// third-party tasks registered through ``registerTask(_:)``, and the task entered
 /// through ``enterTask(_:loop:)`` (asyncio's `_scheduled_tasks` and `_current_tasks`).
 ///
-/// Running ``LoopTask``s sit in numbered slots (no hashing on the create/finish path)
-/// and are held strongly until they finish or the loop closes; registered tasks are
-/// held weakly.
-public final class TaskTable: Sendable {
+/// Running ``LoopTask``s are linked through their contexts (an intrusive list: O(1)
+/// to add and remove, nothing to grow or hash) and held strongly until they finish or
+/// the loop closes; registered third-party tasks are held weakly.
+public final class TaskTable: @unchecked Sendable {
+    // @unchecked: every field is read and written with `lock` held.
     private struct WeakTask {
         weak var task: (any EventLoopTask)?
     }
 
-    private struct State {
-        var owned: ContiguousArray<(any EventLoopTask)?> = []
-        var freeSlots: [Int] = []
-        var registered: [ObjectIdentifier: WeakTask] = [:]
-        var entered: (any EventLoopTask)?
-    }
-
-    private let state = Mutex<State>(State())
+    private let lock = Mutex<Void>(())
+    private var ownedHead: LoopTaskContext?
+    private var registered: [ObjectIdentifier: WeakTask] = [:]
+    private var enteredTask: (any EventLoopTask)?
 
     public init() {}
 
-    /// Keeps `task` alive and listed; returns its slot for ``release(slot:)``.
-    func own(_ task: any EventLoopTask) -> Int {
-        state.withLock { state in
-            if let slot = state.freeSlots.popLast() {
-                state.owned[slot] = task
-                return slot
-            }
-            state.owned.append(task)
-            return state.owned.count - 1
+    /// Lists a running LoopTask (through its context, which holds the task).
+    func own(_ context: LoopTaskContext) {
+        lock.withLock { _ in
+            context.nextOwned = ownedHead
+            ownedHead?.previousOwned = context
+            ownedHead = context
         }
     }
 
-    /// Stops keeping the task in `slot` alive; returns it so the caller drops it
-    /// outside the lock.
-    func release(slot: Int) -> (any EventLoopTask)? {
-        state.withLock { state -> (any EventLoopTask)? in
-            guard slot >= 0, slot < state.owned.count, let task = state.owned[slot] else { return nil }
-            state.owned[slot] = nil
-            state.freeSlots.append(slot)
-            return task
+    /// Unlists a LoopTask that finished. Its context's task reference is cut by the caller.
+    func release(_ context: LoopTaskContext) {
+        lock.withLock { _ in
+            guard context.isOwned(by: ownedHead) else { return }
+            let next = context.nextOwned
+            if let previous = context.previousOwned { previous.nextOwned = next } else { ownedHead = next }
+            next?.previousOwned = context.previousOwned
+            context.nextOwned = nil
+            context.previousOwned = nil
         }
     }
 
     func register(_ task: any EventLoopTask) {
-        state.withLock { $0.registered[ObjectIdentifier(task)] = WeakTask(task: task) }
+        lock.withLock { _ in registered[ObjectIdentifier(task)] = WeakTask(task: task) }
     }
 
     func unregister(_ task: any EventLoopTask) {
-        _ = state.withLock { $0.registered.removeValue(forKey: ObjectIdentifier(task)) }
+        lock.withLock { _ in _ = registered.removeValue(forKey: ObjectIdentifier(task)) }
     }
 
     /// The tasks that are not done.
     func pending() -> [any EventLoopTask] {
-        let tasks = state.withLock { state -> [any EventLoopTask] in
-            var tasks: [any EventLoopTask] = state.owned.compactMap { $0 }
-            let owned = Set(tasks.map { ObjectIdentifier($0) })
-            for weak in state.registered.values {
+        let tasks = lock.withLock { _ -> [any EventLoopTask] in
+            var tasks: [any EventLoopTask] = []
+            var owned = Set<ObjectIdentifier>()
+            var node = ownedHead
+            while let context = node {
+                if let task = context.task as? any EventLoopTask {
+                    tasks.append(task)
+                    owned.insert(ObjectIdentifier(task))
+                }
+                node = context.nextOwned
+            }
+            for weak in registered.values {
                 if let task = weak.task, !owned.contains(ObjectIdentifier(task)) { tasks.append(task) }
             }
             return tasks
@@ -68,17 +71,27 @@ public final class TaskTable: Sendable {
     }
 
     var entered: (any EventLoopTask)? {
-        get { state.withLock { $0.entered } }
-        set { state.withLock { $0.entered = newValue } }
+        get { lock.withLock { _ in enteredTask } }
+        set { lock.withLock { _ in enteredTask = newValue } }
     }
 
-    /// Empties the table when its loop closes; returns the tasks it kept alive so the
-    /// caller releases them outside the lock (a pending one then reports that it was
-    /// destroyed).
-    func removeAll() -> [any EventLoopTask] {
-        state.withLock { state -> [any EventLoopTask] in
-            defer { state = State() }
-            return state.owned.compactMap { $0 }
+    /// Empties the table when its loop closes; returns the contexts of the tasks it
+    /// kept alive, unlinked, so the caller cuts them off from their bodies outside
+    /// the lock (a pending task is then released and reports that it was destroyed).
+    func removeAll() -> [LoopTaskContext] {
+        lock.withLock { _ -> [LoopTaskContext] in
+            var contexts: [LoopTaskContext] = []
+            var node = ownedHead
+            while let context = node {
+                contexts.append(context)
+                node = context.nextOwned
+                context.nextOwned = nil
+                context.previousOwned = nil
+            }
+            ownedHead = nil
+            registered.removeAll()
+            enteredTask = nil
+            return contexts
         }
     }
 }

@@ -161,8 +161,12 @@ public final class BaseEventLoop: EventLoop, @unchecked Sendable {
         watches = []
         watchedCount = 0
         backend.close()
-        let abandonedTasks = taskTable.removeAll()
-        for task in abandonedTasks { (task as? any DetachableTask)?.detachFromBody() }
+        // Cut pending tasks off from their bodies (suspended for good now), so that they
+        // are released, and report that they died pending, once nobody else holds them.
+        let abandonedTasks = taskTable.removeAll().map { context -> AnyObject? in
+            defer { context.task = nil }
+            return context.task
+        }
         // Released last, when the loop is consistent: their captures may run deinit code.
         withExtendedLifetime((orphans, dropped, droppedTimers, oldWatches, abandonedTasks)) {}
     }
