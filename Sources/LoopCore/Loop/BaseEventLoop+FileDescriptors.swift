@@ -5,6 +5,9 @@ struct FileDescriptorWatch {
     var reader: Handle?
     var writer: Handle?
     var registered: IOEvents = []
+    /// A description of the transport that owns the fd (`nil` when none): the public
+    /// add/remove methods refuse such an fd (asyncio's `_ensure_fd_no_transport`).
+    var transportOwner: String?
 
     var wanted: IOEvents {
         var events: IOEvents = []
@@ -16,21 +19,59 @@ struct FileDescriptorWatch {
 
 extension BaseEventLoop {
     public func addReader(_ fd: Int32, _ body: @escaping () throws -> Void) throws {
+        try checkNoTransport(fd, "addReader")
         try addWatcher(fd, .readable, body, call: "addReader")
     }
 
     public func addWriter(_ fd: Int32, _ body: @escaping () throws -> Void) throws {
+        try checkNoTransport(fd, "addWriter")
         try addWatcher(fd, .writable, body, call: "addWriter")
     }
 
     @discardableResult
     public func removeReader(_ fd: Int32) throws -> Bool {
-        try removeWatcher(fd, .readable, call: "removeReader")
+        try checkNoTransport(fd, "removeReader")
+        return try removeWatcher(fd, .readable, call: "removeReader")
     }
 
     @discardableResult
     public func removeWriter(_ fd: Int32) throws -> Bool {
+        try checkNoTransport(fd, "removeWriter")
+        return try removeWatcher(fd, .writable, call: "removeWriter")
+    }
+
+    /// Marks `fd` as owned by the transport described by `owner` (or, with `nil`, no
+    /// longer owned). Transports watch their fd with the `transport…` methods below.
+    func setTransportOwner(_ fd: Int32, _ owner: String?) {
+        guard fd >= 0 else { return }
+        if watches.count <= Int(fd) {
+            guard owner != nil else { return }
+            watches.append(contentsOf: repeatElement(FileDescriptorWatch(), count: Int(fd) + 1 - watches.count))
+        }
+        watches[Int(fd)].transportOwner = owner
+    }
+
+    func transportAddReader(_ fd: Int32, _ body: @escaping () throws -> Void) throws {
+        try addWatcher(fd, .readable, body, call: "addReader")
+    }
+
+    func transportAddWriter(_ fd: Int32, _ body: @escaping () throws -> Void) throws {
+        try addWatcher(fd, .writable, body, call: "addWriter")
+    }
+
+    @discardableResult
+    func transportRemoveReader(_ fd: Int32) throws -> Bool {
+        try removeWatcher(fd, .readable, call: "removeReader")
+    }
+
+    @discardableResult
+    func transportRemoveWriter(_ fd: Int32) throws -> Bool {
         try removeWatcher(fd, .writable, call: "removeWriter")
+    }
+
+    private func checkNoTransport(_ fd: Int32, _ call: String) throws {
+        guard fd >= 0, Int(fd) < watches.count, let owner = watches[Int(fd)].transportOwner else { return }
+        throw LoopError(.fdInUseByTransport, "\(call): File descriptor \(fd) is used by transport \(owner); use the transport instead")
     }
 
     /// How many file descriptors the loop watches now.
