@@ -158,6 +158,33 @@ enum FileDescriptorCases {
             try ctx.expectEqual(try loop.removeReader(-1), false, "removeReader(-1) on a closed loop")
             try ctx.expectEqual(try loop.removeWriter(-1), false, "removeWriter(-1) on a closed loop")
         },
+        ConformanceCase("FD-10", "an fd owned by a transport: addReader/addWriter/removeReader/removeWriter each throw 'is used by transport'") { ctx in
+            let loop = try ctx.makeLoop()
+            // The transport owns and closes `fd`; the case owns only the peer.
+            let (fd, peer) = try Socket.makePair()
+            ctx.own(peer)
+            final class Quiet: StreamProtocol, @unchecked Sendable {
+                let lost: Future<Void>
+                init(_ loop: BaseEventLoop) { lost = loop.createFuture(of: Void.self) }
+                func connectionLost(_ error: (any Error)?) throws { if !lost.isDone { try lost.setResult(()) } }
+            }
+            let quiet = Quiet(loop)
+            try SocketCases.run(ctx, loop) { () async throws -> Void in
+                let (transport, _) = try await loop.connectAcceptedSocket({ quiet }, fd)
+                let calls: [(String, () throws -> Void)] = [
+                    ("addReader", { try loop.addReader(fd) {} }), ("addWriter", { try loop.addWriter(fd) {} }),
+                    ("removeReader", { _ = try loop.removeReader(fd) }), ("removeWriter", { _ = try loop.removeWriter(fd) }),
+                ]
+                for (name, call) in calls {
+                    let error = try ctx.expectLoopError(.fdInUseByTransport, name) { try call() }
+                    try ctx.expect(error.message.contains("is used by transport") && error.message.contains("\(fd)"), "\(name) message: \(error.message)")
+                }
+                transport.close()
+                try await quiet.lost.value
+            }
+            ctx.close(peer)
+            try loop.close()
+        },
         ConformanceCase("FD-11", "a throwing reader: one handler call per failure, and it stays registered") { ctx in
             struct Boom: Error {}
             let loop = try ctx.makeLoop()

@@ -1,0 +1,363 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The loop's stream-socket transport (asyncio's `_SelectorSocketTransport`): reads
+/// with a loop reader, writes at once when the socket takes the bytes and buffers the
+/// rest behind a loop writer. The transport owns its socket and closes it after
+/// `connectionLost`; while it does, the loop's public `addReader`/`removeReader`
+/// (and writer) calls refuse the fd with ``LoopError/Kind-swift.enum/fdInUseByTransport``.
+///
+/// Writes to a transport that is closed (or lost its connection) are ignored, as in
+/// asyncio; from the fifth such write on, each one logs the warning
+/// "socket.send() raised exception.".
+///
+/// Create one with `BaseEventLoop.createConnection`, `connectAcceptedSocket` or a server.
+public final class SocketTransport: Transport {
+    /// The read size (asyncio's `max_size`).
+    static let maxReadSize = 256 * 1024
+    /// Writes ignored after a lost connection before each further one logs a warning.
+    static let lostWriteWarningThreshold = 5
+
+    private unowned let loop: BaseEventLoop
+    private let fd: Int32
+    private var currentProtocol: any BaseProtocol
+    private var extra: [String: Any] = [:]
+    private var closing = false
+    private var paused = false
+    private var eof = false
+    private var connectionLostCount = 0
+    private var protocolPaused = false
+    private var lowWater = 16384
+    private var highWater = 65536
+    private var socketClosed = false
+    // The write buffer: chunks, the first one consumed from `headOffset`.
+    private var chunks: [[UInt8]] = []
+    private var chunkHead = 0
+    private var headOffset = 0
+    private var buffered = 0
+    private var readBuffer: [UInt8] = []
+    /// Called once the transport has closed its socket (servers count connections).
+    var onDetach: (() -> Void)?
+
+    /// Takes `fd` over (a connected, non-blocking stream socket) and schedules
+    /// `connectionMade` and reading; `waiter` completes after `connectionMade` ran.
+    init(loop: BaseEventLoop, fd: Int32, protocol: any BaseProtocol, waiter: Future<Void>?) throws {
+        self.loop = loop
+        self.fd = fd
+        self.currentProtocol = `protocol`
+        if let family = try? Socket.family(of: fd), family == .inet || family == .inet6 {
+            try? Socket.setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
+        }
+        extra["socket"] = fd
+        extra["sockname"] = try? Socket.localAddress(fd)
+        extra["peername"] = try? Socket.peerAddress(fd)
+        loop.setTransportOwner(fd, "<SocketTransport fd=\(fd)>")
+        _ = try loop.callSoon({ [self] in try currentProtocol.connectionMade(self) }, from: nil)
+        _ = try loop.callSoon({ [self] in
+            guard !closing, !paused else { return }
+            try loop.transportAddReader(fd) { [self] in readReady() }
+        }, from: nil)
+        if let waiter {
+            _ = try loop.callSoon({ if !waiter.isDone { try waiter.setResult(()) } }, from: nil)
+        }
+    }
+
+    public var description: String { "<SocketTransport fd=\(socketClosed ? -1 : fd)\(closing ? " closing" : "")>" }
+
+    // MARK: BaseTransport
+
+    public var isClosing: Bool { closing }
+
+    public var `protocol`: any BaseProtocol { currentProtocol }
+
+    public func setProtocol(_ protocol: any BaseProtocol) { currentProtocol = `protocol` }
+
+    public func extraInfo(_ key: String) -> Any? { extra[key] }
+
+    public func close() {
+        if closing { return }
+        closing = true
+        loop.setTransportOwner(fd, nil)
+        _ = try? loop.transportRemoveReader(fd)
+        if buffered == 0 {
+            connectionLostCount += 1
+            _ = try? loop.transportRemoveWriter(fd)
+            _ = try? loop.callSoon({ [self] in callConnectionLost(nil) }, from: nil)
+        }
+    }
+
+    // MARK: ReadTransport
+
+    public var isReading: Bool { !paused && !closing }
+
+    public func pauseReading() {
+        guard isReading else { return }
+        paused = true
+        _ = try? loop.transportRemoveReader(fd)
+    }
+
+    public func resumeReading() {
+        guard !closing, paused else { return }
+        paused = false
+        try? loop.transportAddReader(fd) { [self] in readReady() }
+    }
+
+    // MARK: WriteTransport
+
+    public func write(_ bytes: [UInt8]) throws {
+        if eof {
+            throw LoopError(.invalidState, "Cannot call write() after write_eof(); the transport's writing side is shut down")
+        }
+        if bytes.isEmpty { return }
+        if connectionLostCount > 0 {
+            if connectionLostCount >= Self.lostWriteWarningThreshold {
+                loop.logger.warning("socket.send() raised exception.")
+            }
+            connectionLostCount += 1
+            return
+        }
+        var remaining = bytes[...]
+        if buffered == 0 {
+            let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if sent >= 0 {
+                if sent == bytes.count { return }
+                remaining = bytes[sent...]
+            } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
+                fatalError(SystemError(errno: errno, call: "send(\(fd))"), "Fatal write error on socket transport")
+                return
+            }
+            try loop.transportAddWriter(fd) { [self] in writeReady() }
+        }
+        chunks.append(Array(remaining))
+        buffered += remaining.count
+        maybePauseProtocol()
+    }
+
+    public func writelines(_ pieces: [[UInt8]]) throws {
+        try write(pieces.flatMap { $0 })
+    }
+
+    public func writeEof() throws {
+        if closing || eof { return }
+        eof = true
+        if buffered == 0 { try Socket.shutdown(fd, Int(SHUT_WR)) }
+    }
+
+    public var canWriteEof: Bool { true }
+
+    public func abort() { forceClose(nil) }
+
+    public var writeBufferSize: Int { buffered }
+
+    public var writeBufferLimits: (low: Int, high: Int) { (lowWater, highWater) }
+
+    public func setWriteBufferLimits(high: Int? = nil, low: Int? = nil) throws {
+        let high = high ?? (low.map { 4 * $0 } ?? 64 * 1024)
+        let low = low ?? high / 4
+        guard high >= low, low >= 0 else {
+            throw LoopError(.invalidArgument, "setWriteBufferLimits: high (\(high)) must be >= low (\(low)) must be >= 0")
+        }
+        highWater = high
+        lowWater = low
+        maybePauseProtocol()
+    }
+
+    // MARK: Implementation
+
+    private func readReady() {
+        if connectionLostCount > 0 { return }
+        if let buffered = currentProtocol as? any BufferedProtocol {
+            readIntoBuffer(buffered)
+        } else {
+            readData()
+        }
+    }
+
+    private func readData() {
+        if readBuffer.count != Self.maxReadSize { readBuffer = [UInt8](repeating: 0, count: Self.maxReadSize) }
+        let count = readBuffer.withUnsafeMutableBytes { Glibc.recv(fd, $0.baseAddress, $0.count, 0) }
+        if count < 0 {
+            let failure = errno
+            if failure == EAGAIN || failure == EWOULDBLOCK || failure == EINTR { return }
+            fatalError(SystemError(errno: failure, call: "recv(\(fd))"), "Fatal read error on socket transport")
+            return
+        }
+        if count == 0 {
+            readEof()
+            return
+        }
+        let data = Array(readBuffer[..<count])
+        do {
+            guard let stream = currentProtocol as? any StreamProtocol else { return }
+            try stream.dataReceived(data)
+        } catch {
+            fatalError(error, "Fatal error: protocol.data_received() call failed.")
+        }
+    }
+
+    private func readIntoBuffer(_ target: any BufferedProtocol) {
+        let buffer: UnsafeMutableRawBufferPointer
+        do {
+            buffer = try target.getBuffer(sizeHint: -1)
+            guard buffer.count > 0 else {
+                throw LoopError(.invalidState, "get_buffer() returned an empty buffer")
+            }
+        } catch {
+            fatalError(error, "Fatal error: protocol.get_buffer() call failed.")
+            return
+        }
+        let count = Glibc.recv(fd, buffer.baseAddress, buffer.count, 0)
+        if count < 0 {
+            let failure = errno
+            if failure == EAGAIN || failure == EWOULDBLOCK || failure == EINTR { return }
+            fatalError(SystemError(errno: failure, call: "recv(\(fd))"), "Fatal read error on socket transport")
+            return
+        }
+        if count == 0 {
+            readEof()
+            return
+        }
+        do {
+            try target.bufferUpdated(count)
+        } catch {
+            fatalError(error, "Fatal error: protocol.buffer_updated() call failed.")
+        }
+    }
+
+    private func readEof() {
+        let keepOpen: Bool
+        do {
+            switch currentProtocol {
+            case let buffered as any BufferedProtocol: keepOpen = try buffered.eofReceived()
+            case let stream as any StreamProtocol: keepOpen = try stream.eofReceived()
+            default: keepOpen = false
+            }
+        } catch {
+            fatalError(error, "Fatal error: protocol.eof_received() call failed.")
+            return
+        }
+        if keepOpen {
+            _ = try? loop.transportRemoveReader(fd)
+        } else {
+            close()
+        }
+    }
+
+    private func writeReady() {
+        if connectionLostCount > 0 { return }
+        while chunkHead < chunks.count {
+            let chunk = chunks[chunkHead]
+            let offset = headOffset
+            let sent = chunk.withUnsafeBytes { Glibc.send(fd, $0.baseAddress.map { $0 + offset }, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            if sent < 0 {
+                let failure = errno
+                if failure == EINTR { continue }
+                if failure == EAGAIN || failure == EWOULDBLOCK { break }
+                _ = try? loop.transportRemoveWriter(fd)
+                clearBuffer()
+                fatalError(SystemError(errno: failure, call: "send(\(fd))"), "Fatal write error on socket transport")
+                return
+            }
+            buffered -= sent
+            headOffset += sent
+            if headOffset == chunk.count {
+                chunkHead += 1
+                headOffset = 0
+            } else {
+                break
+            }
+        }
+        if chunkHead > 64 && chunkHead * 2 > chunks.count {
+            chunks.removeFirst(chunkHead)
+            chunkHead = 0
+        }
+        maybeResumeProtocol()
+        if buffered == 0 {
+            clearBuffer()
+            _ = try? loop.transportRemoveWriter(fd)
+            if closing {
+                callConnectionLost(nil)
+            } else if eof {
+                try? Socket.shutdown(fd, Int(SHUT_WR))
+            }
+        }
+    }
+
+    private func clearBuffer() {
+        chunks.removeAll()
+        chunkHead = 0
+        headOffset = 0
+        buffered = 0
+    }
+
+    private func maybePauseProtocol() {
+        guard buffered > highWater, !protocolPaused else { return }
+        protocolPaused = true
+        do {
+            try currentProtocol.pauseWriting()
+        } catch {
+            loop.callExceptionHandler(ExceptionContext(
+                message: "protocol.pause_writing() failed", error: error, transport: self, protocol: currentProtocol))
+        }
+    }
+
+    private func maybeResumeProtocol() {
+        guard protocolPaused, buffered <= lowWater else { return }
+        protocolPaused = false
+        do {
+            try currentProtocol.resumeWriting()
+        } catch {
+            loop.callExceptionHandler(ExceptionContext(
+                message: "protocol.resume_writing() failed", error: error, transport: self, protocol: currentProtocol))
+        }
+    }
+
+    /// asyncio's `_fatal_error`: system errors (a reset peer, …) end the connection
+    /// quietly; anything else also goes to the exception handler.
+    private func fatalError(_ error: any Error, _ message: String) {
+        if !(error is SystemError) {
+            loop.callExceptionHandler(ExceptionContext(
+                message: message, error: error, transport: self, protocol: currentProtocol, socket: fd))
+        }
+        forceClose(error)
+    }
+
+    private func forceClose(_ error: (any Error)?) {
+        if connectionLostCount > 0 { return }
+        if buffered > 0 {
+            clearBuffer()
+            _ = try? loop.transportRemoveWriter(fd)
+        }
+        if !closing {
+            closing = true
+            loop.setTransportOwner(fd, nil)
+            _ = try? loop.transportRemoveReader(fd)
+        }
+        connectionLostCount += 1
+        _ = try? loop.callSoon({ [self] in callConnectionLost(error) }, from: nil)
+    }
+
+    private func callConnectionLost(_ error: (any Error)?) {
+        guard !socketClosed else { return }
+        defer {
+            socketClosed = true
+            loop.setTransportOwner(fd, nil)
+            _ = try? loop.transportRemoveReader(fd)
+            _ = try? loop.transportRemoveWriter(fd)
+            _ = Glibc.close(fd)
+            onDetach?()
+            onDetach = nil
+        }
+        do {
+            try currentProtocol.connectionLost(error)
+        } catch {
+            loop.callExceptionHandler(ExceptionContext(
+                message: "Exception in callback SocketTransport._call_connection_lost", error: error, transport: self, protocol: currentProtocol))
+        }
+    }
+}
