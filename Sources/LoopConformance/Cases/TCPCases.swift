@@ -16,6 +16,20 @@ import LoopCore
 /// loop task under ``SocketCases/run(_:_:within:_:)``'s watchdog.
 enum TCPCases {
     static let all: [ConformanceCase] = [
+        ConformanceCase("TCP-01", "createServer on 127.0.0.1:0 → one listening socket, serving, its loop; close() → not serving, no sockets; waitClosed completes") { ctx in
+            let loop = try ctx.makeLoop()
+            try SocketCases.run(ctx, loop) { () async throws -> Void in
+                let server = try await loop.createServer({ Peer(loop) }, host: "127.0.0.1", port: 0)
+                try ctx.expectEqual(server.sockets.count, 1, "listening sockets")
+                try ctx.expect(server.isServing, "isServing after createServer")
+                try ctx.expect(server.loop === loop, "the server's loop")
+                server.close()
+                try ctx.expect(!server.isServing, "isServing after close()")
+                try ctx.expectEqual(server.sockets, [], "sockets after close()")
+                try await server.waitClosed()
+            }
+            try loop.close()
+        },
         ConformanceCase("TCP-02", "createConnection: connectionMade ran before it returns; data both ways; close → made, data, lost(nil) / made, data, eof, lost(nil)") { ctx in
             let loop = try ctx.makeLoop()
             let client = Peer(loop), server = Peer(loop)
@@ -248,6 +262,113 @@ enum TCPCases {
             try ctx.expect(errors.last?.contains("host and port was not specified and no sock specified") == true, "message \(errors)")
             try loop.close()
         },
+        ConformanceCase("TCP-15", "Server.close() with a live connection → new connections refused; the existing one keeps exchanging data until its owner closes it") { ctx in
+            let loop = try ctx.makeLoop()
+            let peers = Peers()
+            let client = Peer(loop)
+            try SocketCases.run(ctx, loop) { () async throws -> Void in
+                let server = try await loop.createServer({ peers.make(loop) }, host: "127.0.0.1", port: 0)
+                let port = try serverPort(ctx, server)
+                let (transport, _) = try await loop.createConnection({ client }, host: "127.0.0.1", port: port)
+                try await until { peers.all.count == 1 }
+                server.close()
+                do {
+                    _ = try await loop.createConnection({ Peer(loop) }, host: "127.0.0.1", port: port)
+                    throw ctx.failure("a connection to the closed server was accepted")
+                } catch let error as SystemError {
+                    try ctx.expectEqual(error.errno, ECONNREFUSED, "error connecting to the closed server")
+                }
+                try transport.write(Array("still".utf8))
+                try await until { peers.all.first?.received.count == 5 }
+                transport.close()
+                try await client.lost.value
+                try await peers.all[0].lost.value
+                try await server.waitClosed()
+            }
+            try ctx.expectEqual(peers.all.first?.received ?? [], Array("still".utf8), "data after Server.close()")
+            try loop.close()
+        },
+        ConformanceCase("TCP-16", "startServing: false → not serving, connections refused; startServing() → serving, connections accepted") { ctx in
+            let loop = try ctx.makeLoop()
+            let peers = Peers()
+            let client = Peer(loop)
+            try SocketCases.run(ctx, loop) { () async throws -> Void in
+                let server = try await loop.createServer({ peers.make(loop) }, host: "127.0.0.1", port: 0, startServing: false)
+                let port = try serverPort(ctx, server)
+                try ctx.expect(!server.isServing, "isServing before startServing()")
+                do {
+                    _ = try await loop.createConnection({ Peer(loop) }, host: "127.0.0.1", port: port)
+                    throw ctx.failure("a connection before startServing() was accepted")
+                } catch let error as SystemError {
+                    try ctx.expectEqual(error.errno, ECONNREFUSED, "error before startServing()")
+                }
+                try server.startServing()
+                try ctx.expect(server.isServing, "isServing after startServing()")
+                let (transport, _) = try await loop.createConnection({ client }, host: "127.0.0.1", port: port)
+                try await until { peers.all.count == 1 }
+                transport.close()
+                try await client.lost.value
+                try await peers.all[0].lost.value
+                server.close()
+                try await server.waitClosed()
+            }
+            try loop.close()
+        },
+        ConformanceCase("TCP-17", "cancelling the task running serveForever closes the server; a closing scope closes it on exit") { ctx in
+            let loop = try ctx.makeLoop()
+            try SocketCases.run(ctx, loop) { () async throws -> Void in
+                let server = try await loop.createServer({ Peer(loop) }, host: "127.0.0.1", port: 0, startServing: false)
+                let forever = try loop.createTask { () async throws -> Void in try await server.serveForever() }
+                try await sleep(.milliseconds(5))
+                try ctx.expect(server.isServing, "serveForever starts serving")
+                _ = forever.cancel()
+                do {
+                    try await forever.value
+                    throw ctx.failure("serveForever returned normally")
+                } catch let error where !(error is CaseFailure) {}
+                try ctx.expect(forever.isCancelled, "the serveForever task is cancelled")
+                try ctx.expect(!server.isServing && server.sockets.isEmpty, "the server is closed")
+                let scoped = try await loop.createServer({ Peer(loop) }, host: "127.0.0.1", port: 0)
+                let servingInside = try await scoped.closing { $0.isServing }
+                try ctx.expect(servingInside, "serving inside the scope")
+                try ctx.expect(!scoped.isServing && scoped.sockets.isEmpty, "closed after the scope")
+            }
+            try loop.close()
+        },
+        ConformanceCase("TCP-18", "binding a port in use → EADDRINUSE 'error while attempting to bind on address'; two reusePort servers share a port") { ctx in
+            let loop = try ctx.makeLoop()
+            try SocketCases.run(ctx, loop) { () async throws -> Void in
+                let first = try await loop.createServer({ Peer(loop) }, host: "127.0.0.1", port: 0)
+                let port = try serverPort(ctx, first)
+                do {
+                    let second = try await loop.createServer({ Peer(loop) }, host: "127.0.0.1", port: port)
+                    second.close()
+                    throw ctx.failure("binding a port in use succeeded")
+                } catch let error as SystemError {
+                    try ctx.expectEqual(error.errno, EADDRINUSE, "errno")
+                    try ctx.expect(error.description.contains("error while attempting to bind on address"), "message: \(error)")
+                }
+                first.close()
+                let a = try await loop.createServer({ Peer(loop) }, host: "127.0.0.1", port: 0, reusePort: true)
+                let shared = try serverPort(ctx, a)
+                let b = try await loop.createServer({ Peer(loop) }, host: "127.0.0.1", port: shared, reusePort: true)
+                try ctx.expectEqual(try serverPort(ctx, b), shared, "the second reusePort server's port")
+                a.close()
+                b.close()
+            }
+            try loop.close()
+        },
+        ConformanceCase("TCP-19", "createServer(hosts: [\"127.0.0.1\", \"::1\"], port: 0) → one IPv4 and one IPv6 listening socket") { ctx in
+            let loop = try ctx.makeLoop()
+            try SocketCases.run(ctx, loop) { () async throws -> Void in
+                let server = try await loop.createServer({ Peer(loop) }, hosts: ["127.0.0.1", "::1"], port: 0)
+                let families = try server.sockets.map { try Socket.family(of: $0) }
+                try ctx.expectEqual(families.count, 2, "listening sockets")
+                try ctx.expect(families.contains(.inet) && families.contains(.inet6), "families \(families)")
+                server.close()
+            }
+            try loop.close()
+        },
         ConformanceCase("TCP-20", "connectAcceptedSocket on a socket accepted outside the loop: connectionMade, data both ways, the transport closes the socket") { ctx in
             let loop = try ctx.makeLoop()
             let (listener, address) = try SocketCases.listen(ctx, on: SocketAddress(host: "127.0.0.1", port: 0))
@@ -461,6 +582,25 @@ enum TCPCases {
         let serverTransport = try await accepting.value
         ctx.close(listener)
         return (clientTransport, serverTransport, made)
+    }
+
+    /// The protocols a server's factory made, in order; loop-thread only.
+    final class Peers: @unchecked Sendable {
+        var all: [Peer] = []
+        func make(_ loop: BaseEventLoop) -> Peer {
+            let peer = Peer(loop)
+            all.append(peer)
+            return peer
+        }
+    }
+
+    /// The port of the server's first listening socket.
+    static func serverPort(_ ctx: CaseContext, _ server: Server) throws -> Int {
+        guard let fd = server.sockets.first else { throw ctx.failure("the server has no socket") }
+        switch try Socket.localAddress(fd) {
+        case .ipv4(_, let port), .ipv6(_, let port, _, _): return Int(port)
+        default: throw ctx.failure("the server's socket has no port")
+        }
     }
 
     /// Polls `condition` every millisecond (the watchdog of the surrounding run bounds it).

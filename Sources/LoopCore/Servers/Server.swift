@@ -1,0 +1,261 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A listening TCP server made by `BaseEventLoop.createServer` (asyncio's `Server`):
+/// it owns its listening sockets and wraps each accepted connection in a
+/// ``SocketTransport`` with a protocol from its factory. Use it on the loop's thread.
+///
+/// ```swift
+/// let server = try await loop.createServer({ EchoServer() }, host: "127.0.0.1", port: 8888)
+/// try await server.serveForever()   // until the task is cancelled; then the server is closed
+/// ```
+public final class Server: @unchecked Sendable {
+    // @unchecked: like the loop's, all mutable state is used on the loop's thread only;
+    // Sendable so a task (e.g. one running serveForever) can hold the server.
+    /// The loop the server runs on (asyncio's `get_loop()`).
+    public unowned let loop: BaseEventLoop
+    private var listeners: [Int32]
+    private let factory: () throws -> any BaseProtocol
+    private let backlog: Int32
+    private var serving = false
+    private var closed = false
+    private var activeCount = 0
+    private var waiters: [Future<Void>] = []
+    private var servingForever: Future<Void>?
+
+    init(loop: BaseEventLoop, sockets: [Int32], factory: @escaping () throws -> any BaseProtocol, backlog: Int32) {
+        self.loop = loop
+        self.listeners = sockets
+        self.factory = factory
+        self.backlog = backlog
+    }
+
+    public var description: String { "<Server sockets=\(listeners)>" }
+
+    /// The listening sockets; empty once the server is closed.
+    public var sockets: [Int32] { closed ? [] : listeners }
+
+    /// Whether the server accepts connections.
+    public var isServing: Bool { serving }
+
+    /// Starts listening and accepting (a no-op when already serving). Throws
+    /// ``LoopError/Kind-swift.enum/invalidState`` on a closed server and ``SystemError``
+    /// when listen(2) fails.
+    public func startServing() throws {
+        if closed { throw LoopError(.invalidState, "startServing: server \(description) is closed") }
+        if serving { return }
+        serving = true
+        for fd in listeners {
+            try Socket.listen(fd, backlog: backlog)
+            try loop.transportAddReader(fd) { [self] in accept(fd) }
+        }
+    }
+
+    /// Stops listening and closes the listening sockets; accepted connections stay
+    /// open until their owners close them. A second call does nothing.
+    public func close() {
+        if closed { return }
+        closed = true
+        for fd in listeners {
+            _ = try? loop.transportRemoveReader(fd)
+            _ = Glibc.close(fd)
+        }
+        listeners = []
+        serving = false
+        if let servingForever, !servingForever.isDone { _ = servingForever.cancel() }
+        if activeCount == 0 { wakeWaiters() }
+    }
+
+    /// Returns once the server is closed and every connection it accepted is closed.
+    public func waitClosed() async throws {
+        if closed && activeCount == 0 { return }
+        let waiter = loop.createFuture(of: Void.self, from: nil)
+        waiters.append(waiter)
+        try await waiter.value
+    }
+
+    /// Starts serving if needed and waits until the calling task is cancelled; then
+    /// closes the server (and waits for it to close) before rethrowing the
+    /// cancellation. Throws ``LoopError/Kind-swift.enum/invalidState`` when another
+    /// task already awaits it or the server is closed.
+    public func serveForever() async throws {
+        if servingForever != nil {
+            throw LoopError(.invalidState, "serveForever: server \(description) is already being awaited on serveForever()")
+        }
+        if closed { throw LoopError(.invalidState, "serveForever: server \(description) is closed") }
+        try startServing()
+        let forever = loop.createFuture(of: Void.self, from: nil)
+        servingForever = forever
+        defer { servingForever = nil }
+        do {
+            try await forever.value
+        } catch {
+            close()
+            try? await waitClosed()
+            throw error
+        }
+    }
+
+    /// Runs `body` with the server and closes the server when it returns or throws
+    /// (asyncio's `async with server:`).
+    public func closing<T>(_ body: (Server) async throws -> T) async throws -> T {
+        defer { close() }
+        return try await body(self)
+    }
+
+    // MARK: Implementation
+
+    private func wakeWaiters() {
+        let pending = waiters
+        waiters = []
+        for waiter in pending where !waiter.isDone { try? waiter.setResult(()) }
+    }
+
+    /// Accepts up to `backlog` pending connections (asyncio's `_accept_connection`).
+    private func accept(_ listener: Int32) {
+        for _ in 0..<max(backlog, 1) {
+            let connection = Glibc.accept(listener, nil, nil)
+            if connection >= 0 && (fcntl(connection, F_SETFD, FD_CLOEXEC) != 0 || (try? Socket.setNonBlocking(connection)) == nil) {
+                let failure = errno
+                _ = Glibc.close(connection)
+                loop.callExceptionHandler(ExceptionContext(
+                    message: "Error on transport creation for incoming connection",
+                    error: SystemError(errno: failure, call: "fcntl(\(connection)) (accept)"), socket: listener))
+                continue
+            }
+            if connection < 0 {
+                let failure = errno
+                if failure == EAGAIN || failure == EWOULDBLOCK || failure == EINTR || failure == ECONNABORTED { return }
+                loop.callExceptionHandler(ExceptionContext(
+                    message: "socket.accept() out of system resource",
+                    error: SystemError(errno: failure, call: "accept(\(listener))"), socket: listener))
+                return
+            }
+            do {
+                let made = try factory()
+                let transport = try SocketTransport(loop: loop, fd: connection, protocol: made, waiter: nil)
+                activeCount += 1
+                transport.onDetach = { [self] in detach() }
+            } catch {
+                _ = Glibc.close(connection)
+                loop.callExceptionHandler(ExceptionContext(
+                    message: "Error on transport creation for incoming connection", error: error, socket: listener))
+            }
+        }
+    }
+
+    private func detach() {
+        activeCount -= 1
+        if activeCount == 0 && closed { wakeWaiters() }
+    }
+}
+
+/// Servers (asyncio's `create_server`). Await them from a task running on the loop.
+extension BaseEventLoop {
+    /// A server listening on `host` and `port`: `nil` or `""` for every interface, else
+    /// a name or address; one listening socket per resolved address (IPv6 ones are
+    /// IPv6-only). `reuseAddress` (default true) sets SO_REUSEADDR, `reusePort`
+    /// SO_REUSEPORT. With `startServing` false the sockets are bound but not listening
+    /// until ``Server/startServing()``. Throws ``SystemError`` (EADDRINUSE: "error while
+    /// attempting to bind on address …") and ``ResolverError``.
+    public func createServer(
+        _ factory: @escaping () throws -> any BaseProtocol, host: String?, port: Int?,
+        family: AddressFamily = .unspecified, flags: Int32 = AI_PASSIVE, backlog: Int = 100,
+        reuseAddress: Bool? = nil, reusePort: Bool = false, startServing: Bool = true
+    ) async throws -> Server {
+        try await createServer(
+            factory, hosts: [host ?? ""], port: port, family: family, flags: flags, backlog: backlog,
+            reuseAddress: reuseAddress, reusePort: reusePort, startServing: startServing)
+    }
+
+    /// A server listening on every address of every host in `hosts` (see
+    /// ``createServer(_:host:port:family:flags:backlog:reuseAddress:reusePort:startServing:)``).
+    public func createServer(
+        _ factory: @escaping () throws -> any BaseProtocol, hosts: [String], port: Int?,
+        family: AddressFamily = .unspecified, flags: Int32 = AI_PASSIVE, backlog: Int = 100,
+        reuseAddress: Bool? = nil, reusePort: Bool = false, startServing: Bool = true
+    ) async throws -> Server {
+        try checkTransportCall("createServer")
+        var infos: [AddressInfo] = []
+        for host in hosts {
+            let found = try await getaddrinfo(
+                host: host.isEmpty ? nil : host, port: port ?? 0, family: family, type: .stream, flags: flags).value
+            for info in found where !infos.contains(info) { infos.append(info) }
+        }
+        var sockets: [Int32] = []
+        do {
+            for info in infos {
+                let fd = try Socket.make(info.family, .stream, proto: info.proto)
+                sockets.append(fd)
+                if reuseAddress ?? true { try Socket.setOption(fd, SOL_SOCKET, SO_REUSEADDR, 1) }
+                if reusePort { try Socket.setOption(fd, SOL_SOCKET, SO_REUSEPORT, 1) }
+                if info.family == .inet6 { try Socket.setOption(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, 1) }
+                do {
+                    try Socket.bind(fd, to: info.address)
+                } catch let error as SystemError {
+                    throw SystemError(
+                        errno: error.errno,
+                        call: "error while attempting to bind on address \(info.address): \(SystemError.describe(error.errno).lowercased()); bind")
+                }
+            }
+        } catch {
+            for fd in sockets { _ = Glibc.close(fd) }
+            throw error
+        }
+        return try await makeServer(factory, sockets: sockets, backlog: backlog, startServing: startServing)
+    }
+
+    /// A server on the bound stream socket `sock`, which it takes over.
+    public func createServer(
+        _ factory: @escaping () throws -> any BaseProtocol, sock: Int32, backlog: Int = 100, startServing: Bool = true
+    ) async throws -> Server {
+        try checkTransportCall("createServer")
+        guard try Socket.type(of: sock) == .stream else {
+            throw LoopError(.invalidArgument, "createServer: A Stream Socket was expected, got fd \(sock)")
+        }
+        try Socket.setNonBlocking(sock)
+        return try await makeServer(factory, sockets: [sock], backlog: backlog, startServing: startServing)
+    }
+
+    /// Checks asyncio's argument rules for the form with host, port and sock together:
+    /// host or port with a socket → ``LoopError/Kind-swift.enum/invalidArgument``
+    /// ("host/port and sock can not be specified at the same time"); neither → "Neither
+    /// host/port nor sock were specified".
+    public func createServer(
+        _ factory: @escaping () throws -> any BaseProtocol, host: String?, port: Int?, sock: Int32?,
+        backlog: Int = 100, startServing: Bool = true
+    ) async throws -> Server {
+        try checkTransportCall("createServer")
+        switch (host != nil || port != nil, sock) {
+        case (true, .some):
+            throw LoopError(.invalidArgument, "createServer: host/port and sock can not be specified at the same time")
+        case (false, .none):
+            throw LoopError(.invalidArgument, "createServer: Neither host/port nor sock were specified")
+        case (false, .some(let sock)):
+            return try await createServer(factory, sock: sock, backlog: backlog, startServing: startServing)
+        case (true, .none):
+            return try await createServer(factory, host: host, port: port, backlog: backlog, startServing: startServing)
+        }
+    }
+
+    private func makeServer(
+        _ factory: @escaping () throws -> any BaseProtocol, sockets: [Int32], backlog: Int, startServing: Bool
+    ) async throws -> Server {
+        let server = Server(loop: self, sockets: sockets, factory: factory, backlog: Int32(clamping: backlog))
+        if startServing {
+            do {
+                try server.startServing()
+            } catch {
+                server.close()
+                throw error
+            }
+            try await sleep(.zero)
+        }
+        return server
+    }
+}
