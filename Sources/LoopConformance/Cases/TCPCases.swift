@@ -248,18 +248,23 @@ enum TCPCases {
             try ctx.expectEqual(calls.count, 0, "factory calls")
             try loop.close()
         },
-        ConformanceCase("TCP-14", "createConnection: host/port with sock, and neither → argument errors with asyncio's messages") { ctx in
+        ConformanceCase("TCP-14", "createConnection and createServer: host/port with sock, and neither → argument errors with asyncio's messages") { ctx in
             let loop = try ctx.makeLoop()
             let (fd, _) = try ctx.socketPair()
             let errors = try SocketCases.run(ctx, loop) { () async throws -> [String] in
                 var messages: [String] = []
                 do { _ = try await loop.createConnection({ Peer(loop) }, host: "127.0.0.1", port: 1, sock: fd) } catch let error as LoopError where error.kind == .invalidArgument { messages.append(error.message) }
                 do { _ = try await loop.createConnection({ Peer(loop) }, host: nil, port: nil) } catch let error as LoopError where error.kind == .invalidArgument { messages.append(error.message) }
+                do { _ = try await loop.createServer({ Peer(loop) }, host: "127.0.0.1", port: 0, sock: fd) } catch let error as LoopError where error.kind == .invalidArgument { messages.append(error.message) }
+                do { _ = try await loop.createServer({ Peer(loop) }, host: nil, port: nil, sock: nil) } catch let error as LoopError where error.kind == .invalidArgument { messages.append(error.message) }
                 return messages
             }
-            try ctx.expectEqual(errors.count, 2, "argument errors: \(errors)")
-            try ctx.expect(errors.first?.contains("host/port and sock can not be specified at the same time") == true, "message \(errors)")
-            try ctx.expect(errors.last?.contains("host and port was not specified and no sock specified") == true, "message \(errors)")
+            try ctx.expectEqual(errors.count, 4, "argument errors: \(errors)")
+            let expected = [
+                "host/port and sock can not be specified at the same time", "host and port was not specified and no sock specified",
+                "host/port and sock can not be specified at the same time", "Neither host/port nor sock were specified",
+            ]
+            for (message, text) in zip(errors, expected) { try ctx.expect(message.contains(text), "message '\(message)' must contain '\(text)'") }
             try loop.close()
         },
         ConformanceCase("TCP-15", "Server.close() with a live connection → new connections refused; the existing one keeps exchanging data until its owner closes it") { ctx in

@@ -55,14 +55,14 @@ extension BaseEventLoop {
         }
         var errors: [any Error] = []
         for info in infos {
+            let fd: Int32
             do {
-                let fd = try await connectSocket(info, localInfos: localInfos)
-                return try await connectAcceptedSocket(factory, fd)
+                fd = try await connectSocket(info, localInfos: localInfos)
             } catch let error as SystemError {
                 errors.append(error)
-            } catch let error as MultipleConnectionErrors {
-                errors.append(error)
+                continue
             }
+            return try await wrapSocket(factory, fd, closeOnFailure: true)
         }
         if errors.count == 1, let only = errors.first { throw only }
         let texts = errors.map { String(describing: $0) }
@@ -95,9 +95,25 @@ extension BaseEventLoop {
             throw LoopError(.invalidArgument, "connectAcceptedSocket: A Stream Socket was expected, got fd \(fd)")
         }
         try Socket.setNonBlocking(fd)
-        let made = try factory()
+        return try await wrapSocket(factory, fd, closeOnFailure: false)
+    }
+
+    // MARK: Implementation
+
+    /// Makes the protocol and the transport for the connected socket `fd` and waits
+    /// until `connectionMade` ran. Before the transport exists, a failure closes `fd`
+    /// when `closeOnFailure` (the loop made it); afterwards the transport closes it.
+    private func wrapSocket<P: BaseProtocol>(_ factory: () throws -> P, _ fd: Int32, closeOnFailure: Bool) async throws -> (transport: SocketTransport, protocol: P) {
+        let made: P
+        let transport: SocketTransport
         let waiter = createFuture(of: Void.self, from: nil)
-        let transport = try SocketTransport(loop: self, fd: fd, protocol: made, waiter: waiter)
+        do {
+            made = try factory()
+            transport = try SocketTransport(loop: self, fd: fd, protocol: made, waiter: waiter)
+        } catch {
+            if closeOnFailure { _ = Glibc.close(fd) }
+            throw error
+        }
         do {
             try await waiter.value
         } catch {
@@ -106,8 +122,6 @@ extension BaseEventLoop {
         }
         return (transport, made)
     }
-
-    // MARK: Implementation
 
     func checkTransportCall(_ call: String) throws {
         try checkOpen(call)

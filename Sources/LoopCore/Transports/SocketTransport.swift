@@ -56,7 +56,6 @@ public final class SocketTransport: Transport {
         extra["socket"] = fd
         extra["sockname"] = try? Socket.localAddress(fd)
         extra["peername"] = try? Socket.peerAddress(fd)
-        loop.setTransportOwner(fd, "<SocketTransport fd=\(fd)>")
         _ = try loop.callSoon({ [self] in try currentProtocol.connectionMade(self) }, from: nil)
         _ = try loop.callSoon({ [self] in
             guard !closing, !paused else { return }
@@ -65,6 +64,7 @@ public final class SocketTransport: Transport {
         if let waiter {
             _ = try loop.callSoon({ if !waiter.isDone { try waiter.setResult(()) } }, from: nil)
         }
+        loop.setTransportOwner(fd, "<SocketTransport fd=\(fd)>")
     }
 
     public var description: String { "<SocketTransport fd=\(socketClosed ? -1 : fd)\(closing ? " closing" : "")>" }
