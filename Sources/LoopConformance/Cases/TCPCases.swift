@@ -503,6 +503,45 @@ enum TCPCases {
             try ctx.expectEqual(warnings.count, 2, "warnings for 6 ignored writes")
             try loop.close()
         },
+        ConformanceCase("TCP-X02", "bad input: port 70000 → argument error, an unknown host → ResolverError (factory never called); connectAcceptedSocket of a datagram socket → argument error", requires: [.realTime, .crossThreadWakeup], timeout: .seconds(60)) { ctx in
+            let loop = try ctx.makeLoop()
+            let calls = Recorder<Int>()
+            let (datagram, other) = try Socket.makePair(.datagram)
+            ctx.own(datagram)
+            ctx.own(other)
+            let outcomes = try SocketCases.run(ctx, loop, within: .seconds(50)) { () async throws -> [String] in
+                var outcomes: [String] = []
+                let factory = { () -> Peer in calls.record(1); return Peer(loop) }
+                do {
+                    _ = try await loop.createConnection(factory, host: "127.0.0.1", port: 70000)
+                    outcomes.append("connected")
+                } catch let error as LoopError {
+                    outcomes.append("\(error.kind)")
+                }
+                do {
+                    _ = try await loop.createServer({ Peer(loop) }, host: "127.0.0.1", port: 70000)
+                    outcomes.append("served")
+                } catch let error as LoopError {
+                    outcomes.append("\(error.kind)")
+                }
+                do {
+                    _ = try await loop.createConnection(factory, host: "no-such-host.invalid", port: 80)
+                    outcomes.append("connected")
+                } catch is ResolverError {
+                    outcomes.append("ResolverError")
+                }
+                do {
+                    _ = try await loop.connectAcceptedSocket(factory, datagram)
+                    outcomes.append("wrapped")
+                } catch let error as LoopError {
+                    outcomes.append("\(error.kind)")
+                }
+                return outcomes
+            }
+            try ctx.expectEqual(outcomes, ["invalidArgument", "invalidArgument", "ResolverError", "invalidArgument"], "outcomes")
+            try ctx.expectEqual(calls.count, 0, "factory calls")
+            try loop.close()
+        },
     ]
 
     // MARK: Helpers
