@@ -542,6 +542,34 @@ enum TCPCases {
             try ctx.expectEqual(calls.count, 0, "factory calls")
             try loop.close()
         },
+        ConformanceCase("TCP-X03", "16 MiB through an echo server made with createServer(sock:): the client gets every byte back (checksum), then eof and lost(nil)") { ctx in
+            let loop = try ctx.makeLoop()
+            let data = SocketCases.pattern(count: 16 << 20)
+            let client = Peer(loop)
+            // The server takes the listening socket over and closes it.
+            let listener = try Socket.make(.inet, .stream)
+            try Socket.bind(listener, to: SocketAddress(host: "127.0.0.1", port: 0))
+            try SocketCases.run(ctx, loop, within: .seconds(30)) { () async throws -> Void in
+                let server = try await loop.createServer({ Echo() }, sock: listener)
+                let port = try serverPort(ctx, server)
+                let (transport, _) = try await loop.createConnection({ client }, host: "127.0.0.1", port: port)
+                var offset = 0
+                while offset < data.count {
+                    let end = min(offset + 1 << 20, data.count)
+                    try transport.write(Array(data[offset..<end]))
+                    offset = end
+                }
+                try transport.writeEof()
+                try await client.lost.value
+                server.close()
+                try await server.waitClosed()
+            }
+            try ctx.expectEqual(client.received.count, data.count, "bytes echoed")
+            try ctx.expect(checksum(client.received) == checksum(data), "the echoed bytes must equal the sent ones")
+            try ctx.expectEqual(client.events.first, "made", "the client's first event")
+            try ctx.expectEqual(Array(client.events.suffix(2)), ["eof", "lost(nil)"], "the client's last events")
+            try loop.close()
+        },
     ]
 
     // MARK: Helpers
@@ -626,6 +654,14 @@ enum TCPCases {
         let serverTransport = try await accepting.value
         ctx.close(listener)
         return (clientTransport, serverTransport, made)
+    }
+
+    /// Writes back what it receives; closes (flushing) at end of file.
+    final class Echo: StreamProtocol, @unchecked Sendable {
+        var transport: (any WriteTransport)?
+        func connectionMade(_ transport: any BaseTransport) throws { self.transport = transport as? any WriteTransport }
+        func dataReceived(_ bytes: [UInt8]) throws { try transport?.write(bytes) }
+        func connectionLost(_ error: (any Error)?) throws { transport = nil }
     }
 
     /// The protocols a server's factory made, in order; loop-thread only.
