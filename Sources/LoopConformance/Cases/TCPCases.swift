@@ -570,6 +570,35 @@ enum TCPCases {
             try ctx.expectEqual(Array(client.events.suffix(2)), ["eof", "lost(nil)"], "the client's last events")
             try loop.close()
         },
+        ConformanceCase("TCP-X04", "IPv6: createServer on ::1 with family inet6; createConnection(sock:) on a socket connected with sockConnect; data both ways") { ctx in
+            let loop = try ctx.makeLoop()
+            let peers = Peers()
+            let client = Peer(loop)
+            // The transport takes the connected socket over and closes it.
+            let fd = try Socket.make(.inet6, .stream)
+            try SocketCases.run(ctx, loop) { () async throws -> Void in
+                let server = try await loop.createServer({ peers.make(loop) }, host: "::1", port: 0, family: .inet6)
+                try ctx.expectEqual(try server.sockets.map { try Socket.family(of: $0) }, [.inet6], "the server's socket families")
+                let port = try serverPort(ctx, server)
+                do {
+                    try await loop.sockConnect(fd, to: SocketAddress(host: "::1", port: port))
+                } catch {
+                    _ = try? Socket.close(fd)
+                    throw error
+                }
+                let (transport, _) = try await loop.createConnection({ client }, sock: fd)
+                try transport.write(Array("six".utf8))
+                try await until { peers.all.first?.received.count == 3 }
+                transport.close()
+                try await client.lost.value
+                try await peers.all[0].lost.value
+                server.close()
+                try await server.waitClosed()
+            }
+            try ctx.expectEqual(peers.all.first?.received ?? [], Array("six".utf8), "the server received")
+            try ctx.expectEqual(client.events, ["made", "lost(nil)"], "client events")
+            try loop.close()
+        },
     ]
 
     // MARK: Helpers
