@@ -14,7 +14,7 @@ import Darwin
 /// let server = try await loop.createServer({ EchoServer() }, host: "127.0.0.1", port: 8888)
 /// try await server.serveForever()   // until the task is cancelled; then the server is closed
 /// ```
-public final class Server: @unchecked Sendable {
+public final class Server: CustomStringConvertible, @unchecked Sendable {
     // @unchecked: like the loop's, all mutable state is used on the loop's thread only;
     // Sendable so a task (e.g. one running serveForever) can hold the server.
     /// The loop the server runs on (asyncio's `get_loop()`).

@@ -17,7 +17,7 @@ import Darwin
 /// "socket.send() raised exception.".
 ///
 /// Create one with `BaseEventLoop.createConnection`, `connectAcceptedSocket` or a server.
-public final class SocketTransport: Transport {
+public final class SocketTransport: Transport, CustomStringConvertible {
     /// The read size (asyncio's `max_size`).
     static let maxReadSize = 256 * 1024
     /// Writes ignored after a lost connection before each further one logs a warning.
