@@ -6,6 +6,6 @@ struct LoopCtl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "loopctl",
         abstract: "The front door of the loop framework: backends, conformance, examples, benchmarks.",
-        subcommands: [BackendsCommand.self, ConformanceCommand.self, ExampleCommand.self, BenchCommand.self]
+        subcommands: [BackendsCommand.self, ConformanceCommand.self, ExampleCommand.self, BenchCommand.self, EchoServerCommand.self]
     )
 }

@@ -1,0 +1,94 @@
+import Loops
+
+/// A plain echo protocol (no framing): every byte a connection receives is written back
+/// on it, and the peer's end of file closes it. Loop-thread only, as protocols are.
+public final class EchoProtocol: StreamProtocol, @unchecked Sendable {
+    // @unchecked: like every protocol, used on its loop's thread only.
+    private weak var connections: EchoConnections?
+    private var transport: (any WriteTransport)?
+
+    /// An echo protocol; `connections`, when given, tracks it while it is connected.
+    public init(connections: EchoConnections? = nil) {
+        self.connections = connections
+    }
+
+    public func connectionMade(_ transport: any BaseTransport) throws {
+        self.transport = transport as? any WriteTransport
+        connections?.add(self)
+    }
+
+    public func dataReceived(_ bytes: [UInt8]) throws {
+        try transport?.write(bytes)
+    }
+
+    public func connectionLost(_ error: (any Error)?) throws {
+        transport = nil
+        connections?.remove(self)
+    }
+
+    /// Closes the connection (its buffered echo is still sent first).
+    public func close() {
+        transport?.close()
+    }
+}
+
+/// The open connections of an echo server, so a shutdown can close them (asyncio's
+/// `Server.close()` leaves accepted connections open). Loop-thread only.
+public final class EchoConnections: @unchecked Sendable {
+    // @unchecked: used on the loop's thread only.
+    private var open: [ObjectIdentifier: EchoProtocol] = [:]
+
+    public init() {}
+
+    /// A new protocol tracked by this set: the factory to give `createServer`.
+    public func makeProtocol() -> EchoProtocol { EchoProtocol(connections: self) }
+
+    /// How many connections are open.
+    public var count: Int { open.count }
+
+    /// Closes every open connection; each gets `connectionLost(nil)` from a later callback.
+    public func closeAll() {
+        for connection in open.values { connection.close() }
+    }
+
+    fileprivate func add(_ connection: EchoProtocol) { open[ObjectIdentifier(connection)] = connection }
+    fileprivate func remove(_ connection: EchoProtocol) { open[ObjectIdentifier(connection)] = nil }
+}
+
+/// An echo server on a loop: listens with ``EchoProtocol`` and shuts down cleanly.
+public final class EchoServer: @unchecked Sendable {
+    // @unchecked: used on the loop's thread only.
+    /// The underlying server.
+    public let server: Server
+    /// Its open connections.
+    public let connections: EchoConnections
+
+    private init(server: Server, connections: EchoConnections) {
+        self.server = server
+        self.connections = connections
+    }
+
+    /// Starts an echo server on `host` and `port` (0 picks a free port). Throws
+    /// ``LoopError/Kind-swift.enum/invalidArgument`` for a port outside 0...65535, and
+    /// what `createServer` throws (``ResolverError``, ``SystemError``).
+    public static func start(on loop: BaseEventLoop, host: String, port: Int) async throws -> EchoServer {
+        guard (0...65535).contains(port) else {
+            throw LoopError(.invalidArgument, "port \(port) is outside 0...65535")
+        }
+        let connections = EchoConnections()
+        let server = try await loop.createServer({ connections.makeProtocol() }, host: host, port: port)
+        return EchoServer(server: server, connections: connections)
+    }
+
+    /// The addresses the server listens on.
+    public func addresses() throws -> [SocketAddress] {
+        try server.sockets.map { try Socket.localAddress($0) }
+    }
+
+    /// Stops listening, closes every connection and returns once all are lost.
+    public func shutdown() async throws {
+        server.close()
+        connections.closeAll()
+        try await server.waitClosed()
+    }
+}

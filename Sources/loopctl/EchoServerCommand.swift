@@ -1,0 +1,71 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ArgumentParser
+import LoopCtlKit
+import Loops
+
+/// `loopctl echo-server`: a plain TCP echo server (the W3 benchmark's server side).
+struct EchoServerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "echo-server",
+        abstract: "Serve a plain TCP echo protocol until SIGINT or SIGTERM.",
+        discussion: """
+            Prints the backend and the listening address, then echoes every byte each
+            connection sends. SIGINT or SIGTERM closes the server and its connections and
+            exits 0.
+            """
+    )
+
+    @Option(name: .long, help: "The host or address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(name: .long, help: "The port to listen on (0 picks a free one).")
+    var port = 8888
+
+    @Option(name: .long, help: "Run on this backend (default: LOOP_BACKEND or the best available).")
+    var backend: String?
+
+    func validate() throws {
+        guard (0...65535).contains(port) else {
+            throw ValidationError("--port \(port) is outside 0...65535")
+        }
+        guard !host.isEmpty else { throw ValidationError("--host must not be empty") }
+    }
+
+    func run() throws {
+        BuiltinBackends.register()
+        let loop: BaseEventLoop
+        do {
+            loop = try BackendRegistry.shared.makeLoop(name: backend)
+        } catch {
+            Output.err("loopctl echo-server: \(error)\n")
+            throw ExitCode.failure
+        }
+        defer { try? loop.close() }
+        let (host, port) = (self.host, self.port)
+        do {
+            try loop.runUntilComplete { () async throws -> Void in
+                let echo = try await EchoServer.start(on: loop, host: host, port: port)
+                let stop = loop.createFuture(of: Void.self)
+                for signal in [SIGINT, SIGTERM] {
+                    try loop.addSignalHandler(signal) {
+                        if !stop.isDone { try stop.setResult(()) }
+                    }
+                }
+                Output.out("backend: \(loop.backendName)\n")
+                Output.out("listening on: \(try echo.addresses().map(\.description).joined(separator: " "))\n")
+                try await stop.value
+                for signal in [SIGINT, SIGTERM] { _ = try loop.removeSignalHandler(signal) }
+                try await echo.shutdown()
+            }
+        } catch {
+            Output.err("loopctl echo-server: \(error)\n")
+            throw ExitCode.failure
+        }
+    }
+}

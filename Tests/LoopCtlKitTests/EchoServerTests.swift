@@ -1,0 +1,66 @@
+import LoopCtlKit
+import Loops
+import XCTest
+
+/// `loopctl echo-server`'s echo logic through a real loop on loopback, on every backend.
+final class EchoServerTests: XCTestCase {
+    override class func setUp() {
+        super.setUp()
+        BuiltinBackends.register()
+    }
+
+    /// 1 MiB sent in 64 KiB pieces comes back byte for byte; the shutdown closes the
+    /// still-open connection (the client then reads end of file) and the server.
+    func testEchoesEveryByteThenShutsDown() throws {
+        for backend in ["epoll", "poll", "libevent"] {
+            let loop = try BackendRegistry.shared.makeLoop(name: backend)
+            let data = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) }
+            let (echoed, openBefore, openAfter, tail) = try loop.runUntilComplete {
+                () async throws -> ([UInt8], Int, Int, [UInt8]) in
+                let echo = try await EchoServer.start(on: loop, host: "127.0.0.1", port: 0)
+                let port = try XCTUnwrap(echo.addresses().first?.port)
+                let client = try Socket.make(.inet, .stream)
+                defer { _ = try? Socket.close(client) }
+                try Socket.setNonBlocking(client)
+                try await loop.sockConnect(client, to: SocketAddress(host: "127.0.0.1", port: port))
+                // Sends and receives concurrently, so neither side's buffers fill up.
+                let sender = try loop.createTask { () async throws -> Void in
+                    var offset = 0
+                    while offset < data.count {
+                        let end = min(offset + 64 << 10, data.count)
+                        try await loop.sockSendall(client, Array(data[offset..<end]))
+                        offset = end
+                    }
+                }
+                var received: [UInt8] = []
+                received.reserveCapacity(data.count)
+                while received.count < data.count {
+                    let piece = try await loop.sockRecv(client, maxBytes: 256 << 10)
+                    if piece.isEmpty { break }
+                    received += piece
+                }
+                try await sender.value
+                let openBefore = echo.connections.count
+                try await echo.shutdown()
+                let tail = try await loop.sockRecv(client, maxBytes: 16)
+                return (received, openBefore, echo.connections.count, tail)
+            }
+            XCTAssertEqual(echoed.count, data.count, "\(backend): bytes echoed")
+            XCTAssert(echoed == data, "\(backend): the echoed bytes must equal the sent ones")
+            XCTAssertEqual(openBefore, 1, "\(backend): open connections before the shutdown")
+            XCTAssertEqual(openAfter, 0, "\(backend): open connections after the shutdown")
+            XCTAssertEqual(tail, [], "\(backend): the client reads end of file after the shutdown")
+            try loop.close()
+        }
+    }
+
+    func testRefusesAPortOutOfRange() throws {
+        let loop = try BackendRegistry.shared.makeLoop(name: "poll")
+        defer { try? loop.close() }
+        XCTAssertThrowsError(try loop.runUntilComplete {
+            _ = try await EchoServer.start(on: loop, host: "127.0.0.1", port: 70000)
+        }) { error in
+            XCTAssertEqual((error as? LoopError)?.kind, .invalidArgument)
+        }
+    }
+}
