@@ -243,7 +243,7 @@ extension BaseEventLoop {
         }
     }
 
-    private func makeServer(
+    func makeServer(
         _ factory: @escaping () throws -> any BaseProtocol, sockets: [Int32], backlog: Int, startServing: Bool
     ) async throws -> Server {
         let server = Server(loop: self, sockets: sockets, factory: factory, backlog: Int32(clamping: backlog))

@@ -103,7 +103,7 @@ extension BaseEventLoop {
     /// Makes the protocol and the transport for the connected socket `fd` and waits
     /// until `connectionMade` ran. Before the transport exists, a failure closes `fd`
     /// when `closeOnFailure` (the loop made it); afterwards the transport closes it.
-    private func wrapSocket<P: BaseProtocol>(_ factory: () throws -> P, _ fd: Int32, closeOnFailure: Bool) async throws -> (transport: SocketTransport, protocol: P) {
+    func wrapSocket<P: BaseProtocol>(_ factory: () throws -> P, _ fd: Int32, closeOnFailure: Bool) async throws -> (transport: SocketTransport, protocol: P) {
         let made: P
         let transport: SocketTransport
         let waiter = createFuture(of: Void.self, from: nil)
