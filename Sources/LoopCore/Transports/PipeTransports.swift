@@ -174,11 +174,7 @@ public final class WritePipeTransport: WriteTransport, CustomStringConvertible {
     private var connectionLostCount = 0
     private var pipeClosed = false
     private var protocolPaused = false
-    private var lowWater = 16384
-    private var highWater = 65536
-    // The write buffer: pending bytes from `head` on.
-    private var pending: [UInt8] = []
-    private var head = 0
+    private var buffer = WriteBuffer()
 
     init(loop: BaseEventLoop, fd: Int32, watchesReadEnd: Bool, protocol: any BaseProtocol, waiter: Future<Void>) throws {
         self.loop = loop
@@ -239,7 +235,7 @@ public final class WritePipeTransport: WriteTransport, CustomStringConvertible {
             }
             try loop.transportAddWriter(fd) { [self] in writeReady() }
         }
-        pending += bytes[written...]
+        buffer.append(bytes[written...])
         maybePauseProtocol()
     }
 
@@ -262,18 +258,12 @@ public final class WritePipeTransport: WriteTransport, CustomStringConvertible {
 
     public func abort() { closeNow(nil) }
 
-    public var writeBufferSize: Int { pending.count - head }
+    public var writeBufferSize: Int { buffer.count }
 
-    public var writeBufferLimits: (low: Int, high: Int) { (lowWater, highWater) }
+    public var writeBufferLimits: (low: Int, high: Int) { (buffer.low, buffer.high) }
 
     public func setWriteBufferLimits(high: Int? = nil, low: Int? = nil) throws {
-        let high = high ?? (low.map { 4 * $0 } ?? 64 * 1024)
-        let low = low ?? high / 4
-        guard high >= low, low >= 0 else {
-            throw LoopError(.invalidArgument, "setWriteBufferLimits: high (\(high)) must be >= low (\(low)) must be >= 0")
-        }
-        highWater = high
-        lowWater = low
+        try buffer.setLimits(high: high, low: low)
         maybePauseProtocol()
     }
 
@@ -290,27 +280,13 @@ public final class WritePipeTransport: WriteTransport, CustomStringConvertible {
 
     private func writeReady() {
         if connectionLostCount > 0 { return }
-        while writeBufferSize > 0 {
-            let offset = head
-            let count = pending.withUnsafeBytes { Glibc.write(fd, $0.baseAddress.map { $0 + offset }, $0.count - offset) }
-            if count < 0 {
-                let failure = errno
-                if failure == EINTR { continue }
-                if failure == EAGAIN || failure == EWOULDBLOCK { break }
-                connectionLostCount += 1
-                fatalError(SystemError(errno: failure, call: "write(\(fd))"), "Fatal write error on pipe transport")
-                return
-            }
-            head += count
-        }
-        if head > 0 && head * 2 >= pending.count {
-            pending.removeFirst(head)
-            head = 0
+        if let failure = buffer.drain({ [fd] in Glibc.write(fd, $0.baseAddress, $0.count) }) {
+            connectionLostCount += 1
+            fatalError(SystemError(errno: failure, call: "write(\(fd))"), "Fatal write error on pipe transport")
+            return
         }
         maybeResumeProtocol()
-        if writeBufferSize == 0 {
-            pending = []
-            head = 0
+        if buffer.isEmpty {
             _ = try? loop.transportRemoveWriter(fd)
             if closing {
                 loop.setTransportOwner(fd, nil)
@@ -321,7 +297,7 @@ public final class WritePipeTransport: WriteTransport, CustomStringConvertible {
     }
 
     private func maybePauseProtocol() {
-        guard writeBufferSize > highWater, !protocolPaused else { return }
+        guard buffer.count > buffer.high, !protocolPaused else { return }
         protocolPaused = true
         do {
             try currentProtocol.pauseWriting()
@@ -332,7 +308,7 @@ public final class WritePipeTransport: WriteTransport, CustomStringConvertible {
     }
 
     private func maybeResumeProtocol() {
-        guard protocolPaused, writeBufferSize <= lowWater else { return }
+        guard protocolPaused, buffer.count <= buffer.low else { return }
         protocolPaused = false
         do {
             try currentProtocol.resumeWriting()
@@ -356,8 +332,7 @@ public final class WritePipeTransport: WriteTransport, CustomStringConvertible {
     private func closeNow(_ error: (any Error)?) {
         if pipeClosed || (closing && writeBufferSize == 0) { return }
         closing = true
-        pending = []
-        head = 0
+        buffer.clear()
         loop.setTransportOwner(fd, nil)
         _ = try? loop.transportRemoveWriter(fd)
         _ = try? loop.transportRemoveReader(fd)

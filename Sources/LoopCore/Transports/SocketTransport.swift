@@ -32,14 +32,8 @@ public final class SocketTransport: Transport, CustomStringConvertible {
     private var eof = false
     private var connectionLostCount = 0
     private var protocolPaused = false
-    private var lowWater = 16384
-    private var highWater = 65536
     private var socketClosed = false
-    // The write buffer: chunks, the first one consumed from `headOffset`.
-    private var chunks: [[UInt8]] = []
-    private var chunkHead = 0
-    private var headOffset = 0
-    private var buffered = 0
+    private var buffer = WriteBuffer()
     private var readBuffer: [UInt8] = []
     /// Called once the transport has closed its socket (servers count connections).
     var onDetach: (() -> Void)?
@@ -84,7 +78,7 @@ public final class SocketTransport: Transport, CustomStringConvertible {
         closing = true
         loop.setTransportOwner(fd, nil)
         _ = try? loop.transportRemoveReader(fd)
-        if buffered == 0 {
+        if buffer.isEmpty {
             connectionLostCount += 1
             _ = try? loop.transportRemoveWriter(fd)
             _ = try? loop.callSoon({ [self] in callConnectionLost(nil) }, from: nil)
@@ -122,7 +116,7 @@ public final class SocketTransport: Transport, CustomStringConvertible {
             return
         }
         var remaining = bytes[...]
-        if buffered == 0 {
+        if buffer.isEmpty {
             let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if sent >= 0 {
                 if sent == bytes.count { return }
@@ -133,8 +127,7 @@ public final class SocketTransport: Transport, CustomStringConvertible {
             }
             try loop.transportAddWriter(fd) { [self] in writeReady() }
         }
-        chunks.append(Array(remaining))
-        buffered += remaining.count
+        buffer.append(remaining)
         maybePauseProtocol()
     }
 
@@ -145,25 +138,19 @@ public final class SocketTransport: Transport, CustomStringConvertible {
     public func writeEof() throws {
         if closing || eof { return }
         eof = true
-        if buffered == 0 { try Socket.shutdown(fd, Int(SHUT_WR)) }
+        if buffer.isEmpty { try Socket.shutdown(fd, Int(SHUT_WR)) }
     }
 
     public var canWriteEof: Bool { true }
 
     public func abort() { forceClose(nil) }
 
-    public var writeBufferSize: Int { buffered }
+    public var writeBufferSize: Int { buffer.count }
 
-    public var writeBufferLimits: (low: Int, high: Int) { (lowWater, highWater) }
+    public var writeBufferLimits: (low: Int, high: Int) { (buffer.low, buffer.high) }
 
     public func setWriteBufferLimits(high: Int? = nil, low: Int? = nil) throws {
-        let high = high ?? (low.map { 4 * $0 } ?? 64 * 1024)
-        let low = low ?? high / 4
-        guard high >= low, low >= 0 else {
-            throw LoopError(.invalidArgument, "setWriteBufferLimits: high (\(high)) must be >= low (\(low)) must be >= 0")
-        }
-        highWater = high
-        lowWater = low
+        try buffer.setLimits(high: high, low: low)
         maybePauseProtocol()
     }
 
@@ -250,35 +237,14 @@ public final class SocketTransport: Transport, CustomStringConvertible {
 
     private func writeReady() {
         if connectionLostCount > 0 { return }
-        while chunkHead < chunks.count {
-            let chunk = chunks[chunkHead]
-            let offset = headOffset
-            let sent = chunk.withUnsafeBytes { Glibc.send(fd, $0.baseAddress.map { $0 + offset }, $0.count - offset, Int32(MSG_NOSIGNAL)) }
-            if sent < 0 {
-                let failure = errno
-                if failure == EINTR { continue }
-                if failure == EAGAIN || failure == EWOULDBLOCK { break }
-                _ = try? loop.transportRemoveWriter(fd)
-                clearBuffer()
-                fatalError(SystemError(errno: failure, call: "send(\(fd))"), "Fatal write error on socket transport")
-                return
-            }
-            buffered -= sent
-            headOffset += sent
-            if headOffset == chunk.count {
-                chunkHead += 1
-                headOffset = 0
-            } else {
-                break
-            }
-        }
-        if chunkHead > 64 && chunkHead * 2 > chunks.count {
-            chunks.removeFirst(chunkHead)
-            chunkHead = 0
+        if let failure = buffer.drain({ [fd] in Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) {
+            _ = try? loop.transportRemoveWriter(fd)
+            buffer.clear()
+            fatalError(SystemError(errno: failure, call: "send(\(fd))"), "Fatal write error on socket transport")
+            return
         }
         maybeResumeProtocol()
-        if buffered == 0 {
-            clearBuffer()
+        if buffer.isEmpty {
             _ = try? loop.transportRemoveWriter(fd)
             if closing {
                 callConnectionLost(nil)
@@ -288,15 +254,8 @@ public final class SocketTransport: Transport, CustomStringConvertible {
         }
     }
 
-    private func clearBuffer() {
-        chunks.removeAll()
-        chunkHead = 0
-        headOffset = 0
-        buffered = 0
-    }
-
     private func maybePauseProtocol() {
-        guard buffered > highWater, !protocolPaused else { return }
+        guard buffer.count > buffer.high, !protocolPaused else { return }
         protocolPaused = true
         do {
             try currentProtocol.pauseWriting()
@@ -307,7 +266,7 @@ public final class SocketTransport: Transport, CustomStringConvertible {
     }
 
     private func maybeResumeProtocol() {
-        guard protocolPaused, buffered <= lowWater else { return }
+        guard protocolPaused, buffer.count <= buffer.low else { return }
         protocolPaused = false
         do {
             try currentProtocol.resumeWriting()
@@ -329,8 +288,8 @@ public final class SocketTransport: Transport, CustomStringConvertible {
 
     private func forceClose(_ error: (any Error)?) {
         if connectionLostCount > 0 { return }
-        if buffered > 0 {
-            clearBuffer()
+        if !buffer.isEmpty {
+            buffer.clear()
             _ = try? loop.transportRemoveWriter(fd)
         }
         if !closing {
