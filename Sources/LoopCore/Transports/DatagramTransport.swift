@@ -46,7 +46,7 @@ public final class DatagramTransport: BaseTransport, CustomStringConvertible {
     private var closing = false
     private var connectionLostCount = 0
     private var socketClosed = false
-    private var protocolPaused = false
+    private var flow = WriteFlowControl()
     private var lowWater = 16384
     private var highWater = 65536
     // Datagrams waiting for the writer, the first one at `queueHead`.
@@ -252,25 +252,11 @@ public final class DatagramTransport: BaseTransport, CustomStringConvertible {
     }
 
     private func maybePauseProtocol() {
-        guard buffered > highWater, !protocolPaused else { return }
-        protocolPaused = true
-        do {
-            try currentProtocol.pauseWriting()
-        } catch {
-            loop.callExceptionHandler(ExceptionContext(
-                message: "protocol.pause_writing() failed", error: error, transport: self, protocol: currentProtocol))
-        }
+        flow.pauseIfNeeded(buffered: buffered, high: highWater, protocol: currentProtocol, transport: self, loop: loop)
     }
 
     private func maybeResumeProtocol() {
-        guard protocolPaused, buffered <= lowWater else { return }
-        protocolPaused = false
-        do {
-            try currentProtocol.resumeWriting()
-        } catch {
-            loop.callExceptionHandler(ExceptionContext(
-                message: "protocol.resume_writing() failed", error: error, transport: self, protocol: currentProtocol))
-        }
+        flow.resumeIfNeeded(buffered: buffered, low: lowWater, protocol: currentProtocol, transport: self, loop: loop)
     }
 
     private func forceClose(_ error: (any Error)?) {

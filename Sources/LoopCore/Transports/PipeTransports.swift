@@ -173,7 +173,7 @@ public final class WritePipeTransport: WriteTransport, CustomStringConvertible {
     private var closing = false
     private var connectionLostCount = 0
     private var pipeClosed = false
-    private var protocolPaused = false
+    private var flow = WriteFlowControl()
     private var buffer = WriteBuffer()
 
     init(loop: BaseEventLoop, fd: Int32, watchesReadEnd: Bool, protocol: any BaseProtocol, waiter: Future<Void>) throws {
@@ -297,25 +297,11 @@ public final class WritePipeTransport: WriteTransport, CustomStringConvertible {
     }
 
     private func maybePauseProtocol() {
-        guard buffer.count > buffer.high, !protocolPaused else { return }
-        protocolPaused = true
-        do {
-            try currentProtocol.pauseWriting()
-        } catch {
-            loop.callExceptionHandler(ExceptionContext(
-                message: "protocol.pause_writing() failed", error: error, transport: self, protocol: currentProtocol))
-        }
+        flow.pauseIfNeeded(buffered: buffer.count, high: buffer.high, protocol: currentProtocol, transport: self, loop: loop)
     }
 
     private func maybeResumeProtocol() {
-        guard protocolPaused, buffer.count <= buffer.low else { return }
-        protocolPaused = false
-        do {
-            try currentProtocol.resumeWriting()
-        } catch {
-            loop.callExceptionHandler(ExceptionContext(
-                message: "protocol.resume_writing() failed", error: error, transport: self, protocol: currentProtocol))
-        }
+        flow.resumeIfNeeded(buffered: buffer.count, low: buffer.low, protocol: currentProtocol, transport: self, loop: loop)
     }
 
     /// asyncio's `_fatal_error`: system errors end the transport quietly; anything

@@ -31,7 +31,7 @@ public final class SocketTransport: Transport, CustomStringConvertible {
     private var paused = false
     private var eof = false
     private var connectionLostCount = 0
-    private var protocolPaused = false
+    private var flow = WriteFlowControl()
     private var socketClosed = false
     private var buffer = WriteBuffer()
     private var readBuffer: [UInt8] = []
@@ -255,25 +255,11 @@ public final class SocketTransport: Transport, CustomStringConvertible {
     }
 
     private func maybePauseProtocol() {
-        guard buffer.count > buffer.high, !protocolPaused else { return }
-        protocolPaused = true
-        do {
-            try currentProtocol.pauseWriting()
-        } catch {
-            loop.callExceptionHandler(ExceptionContext(
-                message: "protocol.pause_writing() failed", error: error, transport: self, protocol: currentProtocol))
-        }
+        flow.pauseIfNeeded(buffered: buffer.count, high: buffer.high, protocol: currentProtocol, transport: self, loop: loop)
     }
 
     private func maybeResumeProtocol() {
-        guard protocolPaused, buffer.count <= buffer.low else { return }
-        protocolPaused = false
-        do {
-            try currentProtocol.resumeWriting()
-        } catch {
-            loop.callExceptionHandler(ExceptionContext(
-                message: "protocol.resume_writing() failed", error: error, transport: self, protocol: currentProtocol))
-        }
+        flow.resumeIfNeeded(buffered: buffer.count, low: buffer.low, protocol: currentProtocol, transport: self, loop: loop)
     }
 
     /// asyncio's `_fatal_error`: system errors (a reset peer, …) end the connection
