@@ -278,18 +278,7 @@ public final class DatagramTransport: BaseTransport, CustomStringConvertible {
 
     private func callConnectionLost(_ error: (any Error)?) {
         guard !socketClosed else { return }
-        defer {
-            socketClosed = true
-            loop.setTransportOwner(fd, nil)
-            _ = try? loop.transportRemoveReader(fd)
-            _ = try? loop.transportRemoveWriter(fd)
-            _ = Glibc.close(fd)
-        }
-        do {
-            try currentProtocol.connectionLost(error)
-        } catch {
-            loop.callExceptionHandler(ExceptionContext(
-                message: "Exception in callback DatagramTransport._call_connection_lost", error: error, transport: self, protocol: currentProtocol))
-        }
+        loop.tearDownTransport(self, kind: "DatagramTransport", fd: fd, protocol: currentProtocol, error: error)
+        socketClosed = true
     }
 }

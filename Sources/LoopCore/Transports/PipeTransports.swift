@@ -129,18 +129,8 @@ public final class ReadPipeTransport: ReadTransport, CustomStringConvertible {
 
     private func callConnectionLost(_ error: (any Error)?) {
         guard !pipeClosed else { return }
-        defer {
-            pipeClosed = true
-            loop.setTransportOwner(fd, nil)
-            _ = try? loop.transportRemoveReader(fd)
-            _ = Glibc.close(fd)
-        }
-        do {
-            try currentProtocol.connectionLost(error)
-        } catch {
-            loop.callExceptionHandler(ExceptionContext(
-                message: "Exception in callback ReadPipeTransport._call_connection_lost", error: error, transport: self, protocol: currentProtocol))
-        }
+        loop.tearDownTransport(self, kind: "ReadPipeTransport", fd: fd, protocol: currentProtocol, error: error)
+        pipeClosed = true
     }
 }
 
@@ -327,19 +317,8 @@ public final class WritePipeTransport: WriteTransport, CustomStringConvertible {
 
     private func callConnectionLost(_ error: (any Error)?) {
         guard !pipeClosed else { return }
-        defer {
-            pipeClosed = true
-            loop.setTransportOwner(fd, nil)
-            _ = try? loop.transportRemoveReader(fd)
-            _ = try? loop.transportRemoveWriter(fd)
-            _ = Glibc.close(fd)
-        }
-        do {
-            try currentProtocol.connectionLost(error)
-        } catch {
-            loop.callExceptionHandler(ExceptionContext(
-                message: "Exception in callback WritePipeTransport._call_connection_lost", error: error, transport: self, protocol: currentProtocol))
-        }
+        loop.tearDownTransport(self, kind: "WritePipeTransport", fd: fd, protocol: currentProtocol, error: error)
+        pipeClosed = true
     }
 }
 

@@ -289,20 +289,9 @@ public final class SocketTransport: Transport, CustomStringConvertible {
 
     private func callConnectionLost(_ error: (any Error)?) {
         guard !socketClosed else { return }
-        defer {
-            socketClosed = true
-            loop.setTransportOwner(fd, nil)
-            _ = try? loop.transportRemoveReader(fd)
-            _ = try? loop.transportRemoveWriter(fd)
-            _ = Glibc.close(fd)
-            onDetach?()
-            onDetach = nil
-        }
-        do {
-            try currentProtocol.connectionLost(error)
-        } catch {
-            loop.callExceptionHandler(ExceptionContext(
-                message: "Exception in callback SocketTransport._call_connection_lost", error: error, transport: self, protocol: currentProtocol))
-        }
+        loop.tearDownTransport(self, kind: "SocketTransport", fd: fd, protocol: currentProtocol, error: error)
+        socketClosed = true
+        onDetach?()
+        onDetach = nil
     }
 }
