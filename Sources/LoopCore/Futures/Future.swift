@@ -55,7 +55,10 @@ public class Future<Value>: @unchecked Sendable, CustomStringConvertible {
     /// Where the future was created (debug mode only).
     public let sourceLocation: SourceLocation?
     // @exclusivity(unchecked) here and below: loop-thread state on the await path.
-    @usableFromInline @exclusivity(unchecked) var state: State = .pending
+    @usableFromInline @exclusivity(unchecked) final var state: State = .pending
+    /// Whether `state` is no longer pending, kept apart so that code which is not
+    /// specialised for `Value` (deinitialisers) can tell without a metadata lookup.
+    @usableFromInline @exclusivity(unchecked) final var settled = false
     /// Who waits for the outcome, in registration order: done callbacks (scheduled
     /// with callSoon) and suspended awaiters (resumed, which enqueues their job on
     /// the loop, so they too run in a later iteration). The first one is kept inline
@@ -65,9 +68,12 @@ public class Future<Value>: @unchecked Sendable, CustomStringConvertible {
         case callback(DoneCallback<Value>)
         case continuation(UnsafeContinuation<Value, any Error>)
     }
-    @usableFromInline @exclusivity(unchecked) var firstWaiter: Waiter?
-    @usableFromInline @exclusivity(unchecked) var moreWaiters: [Waiter] = []
-    @usableFromInline @exclusivity(unchecked) var errorRetrieved = false
+    @usableFromInline @exclusivity(unchecked) final var firstWaiter: Waiter?
+    @usableFromInline @exclusivity(unchecked) final var moreWaiters: [Waiter] = []
+    /// The future failed and nobody has retrieved the error yet: it is reported at
+    /// release. A plain flag, so that releasing a future does not inspect `state`
+    /// (which costs a generic metadata lookup in unspecialised code).
+    @usableFromInline @exclusivity(unchecked) final var errorUnretrieved = false
     /// "Future" or "Task": how this object names itself in messages.
     @usableFromInline let kindLabel: String
     /// Tasks complete through their body only: setResult/setException refuse.
@@ -80,7 +86,9 @@ public class Future<Value>: @unchecked Sendable, CustomStringConvertible {
         self.init(loop: loop, sourceLocation: sourceLocation, kindLabel: "Future", completesThroughBody: false)
     }
 
-    @usableFromInline
+    // Inlinable so that initialising the generic stored properties is specialised in
+    // the caller (unspecialised, each costs a generic metadata lookup).
+    @inlinable
     init(loop: any EventLoop, sourceLocation: SourceLocation?, kindLabel: String, completesThroughBody: Bool) {
         self.loop = loop
         self.sourceLocation = sourceLocation
@@ -89,7 +97,7 @@ public class Future<Value>: @unchecked Sendable, CustomStringConvertible {
     }
 
     deinit {
-        guard case .failed(let error) = state, !errorRetrieved else { return }
+        guard errorUnretrieved, case .failed(let error) = state else { return }
         var context = ExceptionContext(
             message: "\(kindLabel) exception was never retrieved",
             error: error,
@@ -101,10 +109,7 @@ public class Future<Value>: @unchecked Sendable, CustomStringConvertible {
 
     /// Whether the future has a result, an error, or was cancelled.
     @inlinable
-    public final var isDone: Bool {
-        if case .pending = state { return false }
-        return true
-    }
+    public final var isDone: Bool { settled }
 
     /// Whether the future was cancelled.
     @inlinable
@@ -123,7 +128,7 @@ public class Future<Value>: @unchecked Sendable, CustomStringConvertible {
         case .finished(let value):
             return value
         case .failed(let error):
-            errorRetrieved = true
+            errorUnretrieved = false
             throw error
         case .cancelled(let error):
             throw error
@@ -140,7 +145,7 @@ public class Future<Value>: @unchecked Sendable, CustomStringConvertible {
         case .finished:
             return nil
         case .failed(let error):
-            errorRetrieved = true
+            errorUnretrieved = false
             return error
         case .cancelled(let error):
             throw error
@@ -169,7 +174,9 @@ public class Future<Value>: @unchecked Sendable, CustomStringConvertible {
     /// Moves a pending future to its final state and schedules its done callbacks.
     @inlinable
     final func complete(_ final: State) throws {
+        if case .failed = final { errorUnretrieved = true }
         state = final
+        settled = true
         try scheduleCallbacks()
     }
 
@@ -233,7 +240,7 @@ public class Future<Value>: @unchecked Sendable, CustomStringConvertible {
         switch state {
         case .finished(let value): continuation.resume(returning: value)
         case .failed(let error):
-            errorRetrieved = true
+            errorUnretrieved = false
             continuation.resume(throwing: error)
         case .cancelled(let error): continuation.resume(throwing: error)
         case .pending: continuation.resume(throwing: Self.notDoneError("await"))
@@ -252,7 +259,7 @@ public class Future<Value>: @unchecked Sendable, CustomStringConvertible {
 
     /// Marks the error as seen so it is not reported at release (for awaiters and tasks
     /// that consume the outcome through ``result()`` on another path).
-    public func markErrorRetrieved() { errorRetrieved = true }
+    public func markErrorRetrieved() { errorUnretrieved = false }
 
     public var description: String { describe() }
 

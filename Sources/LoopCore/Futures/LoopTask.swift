@@ -8,7 +8,9 @@ final class LoopTaskContext: @unchecked Sendable {
     @usableFromInline init() {}
 
     // @unchecked: read and written only on the task's loop thread (the task runs there).
-    @usableFromInline @TaskLocal static var current: LoopTaskContext?
+    /// The context of the LoopTask the caller runs in (or a child task of it).
+    @usableFromInline static let binding = TaskLocal<LoopTaskContext?>(wrappedValue: nil)
+    @inlinable static var current: LoopTaskContext? { binding.get() }
 
     /// The task, while its body runs (cleared when it finishes or its loop closes,
     /// which breaks the task → context → task cycle).
@@ -32,10 +34,16 @@ final class LoopTaskContext: @unchecked Sendable {
 
     /// Whether the caller runs in the task's own Swift task (not in a child task).
     @usableFromInline
-    var isOwnSwiftTask: Bool { withUnsafeCurrentTask { $0 != nil && $0 == swiftTask } }
+    var isOwnSwiftTask: Bool {
+        // Unwrapped first: comparing the optionals would go through Optional's generic ==.
+        withUnsafeCurrentTask { current in
+            guard let current, let own = swiftTask else { return false }
+            return current == own
+        }
+    }
 }
 
-private let taskCounter = Atomic<Int>(0)
+@usableFromInline let taskCounter = Atomic<Int>(0)
 
 /// A Swift `async` body running on a loop, as a future of its result (asyncio's `Task`).
 ///
@@ -48,16 +56,21 @@ public final class LoopTask<Value>: Future<Value>, EventLoopTask, @unchecked Sen
     // @unchecked: like every Future, confined to its loop's thread.
     /// The task's name, "Task-<n>" unless one was given.
     public var name: String { givenName ?? "Task-\(number)" }
-    private var givenName: String?
+    @usableFromInline var givenName: String?
     /// The task's serial number; its default name is built only when asked for.
-    private let number: Int
-    let context = LoopTaskContext()
-    private var swiftTask: Task<Void, Never>?
-    private var cancelRequests = 0
-    private let table: TaskTable
+    @usableFromInline let number: Int
+    @usableFromInline let context = LoopTaskContext()
+    @usableFromInline var swiftTask: Task<Void, Never>?
+    @usableFromInline var cancelRequests = 0
+    @usableFromInline let table: TaskTable
 
     /// Creates and schedules a task (asyncio's private `Task(coro, loop=, name=)`
     /// constructor, public so third-party loops can reuse it). Prefer `createTask`.
+    ///
+    /// Inlinable, like the await path, so that each task's body and completion are
+    /// specialised for `Value` in the caller's module instead of looking up generic
+    /// metadata at run time.
+    @inlinable
     public init(
         loop: any EventLoop & TaskExecutor,
         name: String? = nil,
@@ -74,8 +87,14 @@ public final class LoopTask<Value>: Future<Value>, EventLoopTask, @unchecked Sen
         // is cleared when the task finishes or its loop closes: a pending task that a
         // closed loop dropped is then released and reports that it died pending.
         let context = self.context
-        swiftTask = Task(executorPreference: loop) {
-            await LoopTaskContext.$current.withValue(context) {
+        // `body` is handed over once, to the Swift task below (it was passed `sending`);
+        // the synchronous binding scope in between cannot express that.
+        nonisolated(unsafe) let body = body
+        // The context is bound around the creation, which copies it into the new task:
+        // binding it inside the body would add an async frame and a task-local push to
+        // every task.
+        swiftTask = LoopTaskContext.binding.withValue(context) {
+            Task(executorPreference: loop) {
                 context.swiftTask = withUnsafeCurrentTask { $0 }
                 defer { context.swiftTask = nil }
                 func finish(_ final: State) {
@@ -111,7 +130,8 @@ public final class LoopTask<Value>: Future<Value>, EventLoopTask, @unchecked Sen
         loop.callExceptionHandler(report)
     }
 
-    private func finish(_ final: State) {
+    @inlinable
+    final func finish(_ final: State) {
         guard !isDone else { return }
         do {
             try complete(final)

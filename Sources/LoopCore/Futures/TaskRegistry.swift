@@ -21,6 +21,7 @@ public final class TaskTable: @unchecked Sendable {
     public init() {}
 
     /// Lists a running LoopTask (through its context, which holds the task).
+    @usableFromInline
     func own(_ context: LoopTaskContext) {
         lock.withLock { _ in
             context.nextOwned = ownedHead
@@ -30,6 +31,7 @@ public final class TaskTable: @unchecked Sendable {
     }
 
     /// Unlists a LoopTask that finished. Its context's task reference is cut by the caller.
+    @usableFromInline
     func release(_ context: LoopTaskContext) {
         lock.withLock { _ in
             guard context.isOwned(by: ownedHead) else { return }
