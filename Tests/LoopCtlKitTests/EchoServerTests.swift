@@ -54,6 +54,41 @@ final class EchoServerTests: XCTestCase {
         }
     }
 
+    /// In streams mode (startServer, read/write/drain) bytes come back too, on every
+    /// backend; the shutdown waits for the stream callback, then the client reads end of file.
+    func testStreamsModeEchoes() throws {
+        for backend in ["epoll", "poll", "libevent"] {
+            let loop = try BackendRegistry.shared.makeLoop(name: backend)
+            let data = Array((0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 8) })
+            let (echoed, openBefore, openAfter, tail) = try loop.runUntilComplete {
+                () async throws -> ([UInt8], Int, Int, [UInt8]) in
+                let echo = try await EchoServer.start(on: loop, host: "127.0.0.1", port: 0, mode: .streams)
+                let port = try XCTUnwrap(echo.addresses().first?.port)
+                let client = try Socket.make(.inet, .stream)
+                defer { _ = try? Socket.close(client) }
+                try Socket.setNonBlocking(client)
+                try await loop.sockConnect(client, to: SocketAddress(host: "127.0.0.1", port: port))
+                let sender = try loop.createTask { try await loop.sockSendall(client, data) }
+                var received: [UInt8] = []
+                while received.count < data.count {
+                    let piece = try await loop.sockRecv(client, maxBytes: 256 << 10)
+                    if piece.isEmpty { break }
+                    received += piece
+                }
+                try await sender.value
+                let openBefore = echo.connections.count
+                try await echo.shutdown()
+                let tail = try await loop.sockRecv(client, maxBytes: 16)
+                return (received, openBefore, echo.connections.count, tail)
+            }
+            XCTAssert(echoed == data, "\(backend): the echoed bytes must equal the sent ones (\(echoed.count) of \(data.count))")
+            XCTAssertEqual(openBefore, 1, "\(backend): open connections before the shutdown")
+            XCTAssertEqual(openAfter, 0, "\(backend): open connections after the shutdown")
+            XCTAssertEqual(tail, [], "\(backend): the client reads end of file after the shutdown")
+            try loop.close()
+        }
+    }
+
     func testRefusesAPortOutOfRange() throws {
         let loop = try BackendRegistry.shared.makeLoop(name: "poll")
         defer { try? loop.close() }
