@@ -617,12 +617,10 @@ extension StreamCases {
         ConformanceCase("STREAM-X09", "writelines([\"one \", \"two \", \"three\"]) then write(\"!\") → the peer reads \"one two three!\"") { ctx in
             let loop = try ctx.makeLoop()
             let callbacks = Callbacks()
-            let received = Accepted()
             let got = try SocketCases.run(ctx, loop) { () async throws -> String in
                 var got = ""
                 let (server, port) = try await serve(loop, callbacks) { reader, writer in
                     got = text(try await reader.read())
-                    received.pairs.append((reader, writer))
                     writer.close()
                 }
                 let (reader, writer) = try await loop.openConnection(host: "127.0.0.1", port: port)
@@ -678,6 +676,25 @@ extension StreamCases {
                 "readexactly(-1): invalidArgument", "readuntil([]): invalidArgument", "limit 0: invalidArgument",
                 "limit -1: invalidArgument", "openConnection limit 0: invalidArgument", "startServer limit 0: invalidArgument",
             ], "errors")
+            try loop.close()
+        },
+        ConformanceCase("STREAM-X12", "for try await line in reader → each line with its \"\\n\", the partial last one, then the loop ends at EOF") { ctx in
+            let loop = try ctx.makeLoop()
+            let reader = try StreamReader(loop: loop)
+            let lines = try SocketCases.run(ctx, loop) { () async throws -> [String] in
+                let feeder = try loop.createTask { () async throws -> Void in
+                    for chunk in ["al", "pha\nbeta\n", "gam", "ma"] {
+                        try reader.feedData(bytes(chunk))
+                        try await sleep(.zero)
+                    }
+                    reader.feedEof()
+                }
+                var lines: [String] = []
+                for try await line in reader { lines.append(text(line)) }
+                try await feeder.value
+                return lines
+            }
+            try ctx.expectEqual(lines, ["alpha\n", "beta\n", "gamma"], "lines")
             try loop.close()
         },
     ]
