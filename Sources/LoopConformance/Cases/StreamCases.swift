@@ -48,7 +48,7 @@ enum StreamCases {
                 writer.close()
                 seen.append("isClosing: \(writer.isClosing)")
                 try await writer.waitClosed()
-                try await finish(server, callbacks, count: 1)
+                try await finish(server, callbacks)
                 return seen
             }
             try ctx.expectEqual(seen, [
@@ -221,9 +221,7 @@ enum StreamCases {
                 try release.setResult(())
                 let tail = try await clientReader.read()
                 if !tail.isEmpty { problems.append("the client read \(tail.count) bytes") }
-                clientWriter.close()
-                try await clientWriter.waitClosed()
-                try await finish(server, callbacks, count: 1)
+                try await finish(server, callbacks, closing: clientWriter)
                 return (received, problems)
             }
             try ctx.expectEqual(problems, [], "flow control")
@@ -285,9 +283,7 @@ enum StreamCases {
                 try writer.write(bytes("question"))
                 try writer.writeEof()
                 seen.append("reply: \(text(try await reader.read()))")
-                writer.close()
-                try await writer.waitClosed()
-                try await finish(server, callbacks, count: 1)
+                try await finish(server, callbacks, closing: writer)
                 return seen
             }
             try ctx.expectEqual(seen, ["canWriteEof: true", "reply: reply to question (at EOF)"], "observations")
@@ -314,7 +310,7 @@ enum StreamCases {
                 }
                 writer.close()
                 _ = await thrown { try await writer.waitClosed() }
-                try await finish(server, callbacks, count: 1)
+                try await finish(server, callbacks)
                 return error
             }
             try ctx.expectEqual((error as? SystemError)?.errno, ECONNRESET, "drain's error \(String(describing: error))")
@@ -368,8 +364,13 @@ enum StreamCases {
         return Int(port)
     }
 
-    /// Closes `server`, waits for its connections to close and for `count` callbacks to return.
-    static func finish(_ server: Server, _ callbacks: Callbacks, count: Int) async throws {
+    /// Closes `writer` (a client's) and waits until it is closed, then closes `server`,
+    /// waits for its connections to close and for `count` callbacks to return.
+    static func finish(_ server: Server, _ callbacks: Callbacks, count: Int = 1, closing writer: StreamWriter? = nil) async throws {
+        if let writer {
+            writer.close()
+            try await writer.waitClosed()
+        }
         server.close()
         try await server.waitClosed()
         try await TCPCases.until { callbacks.finished >= count }
@@ -431,9 +432,7 @@ extension StreamCases {
                 }
                 let echoed = try await reader.read()
                 try await sender.value
-                writer.close()
-                try await writer.waitClosed()
-                try await finish(server, callbacks, count: 1)
+                try await finish(server, callbacks, closing: writer)
                 return echoed
             }
             try ctx.expectEqual(echoed.count, data.count, "bytes echoed")
@@ -455,9 +454,7 @@ extension StreamCases {
                 var seen = ["family: \((writer.getExtraInfo("peername") as? SocketAddress)?.family == .inet6)"]
                 try writer.write(bytes("hello\n"))
                 seen.append("reply: \(text(try await reader.read()))")
-                writer.close()
-                try await writer.waitClosed()
-                try await finish(server, callbacks, count: 1)
+                try await finish(server, callbacks, closing: writer)
                 return seen
             }
             try ctx.expectEqual(seen, ["family: true", "reply: six: hello\n"], "observations")
@@ -485,9 +482,7 @@ extension StreamCases {
                 }
                 try writer.writeEof()
                 seen.append("at end: \(try await reader.read()), atEOF \(reader.atEOF)")
-                writer.close()
-                try await writer.waitClosed()
-                try await finish(server, callbacks, count: 1)
+                try await finish(server, callbacks, closing: writer)
                 return seen
             }
             try ctx.expectEqual(seen, ["peername: \(path)", "unix: one\n", "unix: two\n", "at end: [], atEOF true"], "observations")
@@ -605,7 +600,7 @@ extension StreamCases {
                 try await writer.waitClosed()
                 seen.append("drain after waitClosed: \((await thrown { try await writer.drain() } as? SystemError)?.errno == ECONNRESET)")
                 seen.append("write after close: \(kind(await thrown { try writer.write(bytes("late")) }))")
-                try await finish(server, callbacks, count: 1)
+                try await finish(server, callbacks)
                 return seen
             }
             try ctx.expectEqual(seen, [
@@ -628,9 +623,7 @@ extension StreamCases {
                 try writer.write(bytes("!"))
                 try writer.writeEof()
                 _ = try await reader.read()
-                writer.close()
-                try await writer.waitClosed()
-                try await finish(server, callbacks, count: 1)
+                try await finish(server, callbacks, closing: writer)
                 return got
             }
             try ctx.expectEqual(got, "one two three!", "the peer read")
