@@ -14,7 +14,7 @@ public final class EchoProtocol: StreamProtocol, @unchecked Sendable {
 
     public func connectionMade(_ transport: any BaseTransport) throws {
         self.transport = transport as? any WriteTransport
-        connections?.add(self)
+        connections?.add(self) { [weak self] in self?.close() }
     }
 
     public func dataReceived(_ bytes: [UInt8]) throws {
@@ -36,7 +36,9 @@ public final class EchoProtocol: StreamProtocol, @unchecked Sendable {
 /// `Server.close()` leaves accepted connections open). Loop-thread only.
 public final class EchoConnections: @unchecked Sendable {
     // @unchecked: used on the loop's thread only.
-    private var open: [ObjectIdentifier: EchoProtocol] = [:]
+    /// Each open connection's close step, by the object that serves it.
+    private var open: [ObjectIdentifier: () -> Void] = [:]
+    private var emptyWaiters: [Future<Void>] = []
 
     public init() {}
 
@@ -48,14 +50,38 @@ public final class EchoConnections: @unchecked Sendable {
 
     /// Closes every open connection; each gets `connectionLost(nil)` from a later callback.
     public func closeAll() {
-        for connection in open.values { connection.close() }
+        for close in open.values { close() }
     }
 
-    fileprivate func add(_ connection: EchoProtocol) { open[ObjectIdentifier(connection)] = connection }
-    fileprivate func remove(_ connection: EchoProtocol) { open[ObjectIdentifier(connection)] = nil }
+    /// Returns once no connection is open.
+    public func waitUntilEmpty(on loop: BaseEventLoop) async throws {
+        if open.isEmpty { return }
+        let waiter = loop.createFuture(of: Void.self)
+        emptyWaiters.append(waiter)
+        try await waiter.value
+    }
+
+    func add(_ connection: AnyObject, close: @escaping () -> Void) { open[ObjectIdentifier(connection)] = close }
+
+    func remove(_ connection: AnyObject) {
+        open[ObjectIdentifier(connection)] = nil
+        guard open.isEmpty else { return }
+        let waiters = emptyWaiters
+        emptyWaiters = []
+        for waiter in waiters where !waiter.isDone { try? waiter.setResult(()) }
+    }
 }
 
-/// An echo server on a loop: listens with ``EchoProtocol`` and shuts down cleanly.
+/// How an echo server echoes.
+public enum EchoMode: String, Sendable, CaseIterable {
+    /// A ``EchoProtocol`` per connection (transports and protocols).
+    case `protocol`
+    /// A stream callback per connection: `read(65536)`, then `write` and `drain`, until end of file.
+    case streams
+}
+
+/// An echo server on a loop: listens with ``EchoProtocol`` or, in ``EchoMode/streams``
+/// mode, with a stream callback, and shuts down cleanly.
 public final class EchoServer: @unchecked Sendable {
     // @unchecked: used on the loop's thread only.
     /// The underlying server.
@@ -63,21 +89,34 @@ public final class EchoServer: @unchecked Sendable {
     /// Its open connections.
     public let connections: EchoConnections
 
-    private init(server: Server, connections: EchoConnections) {
+    private let loop: BaseEventLoop
+
+    private init(server: Server, connections: EchoConnections, loop: BaseEventLoop) {
         self.server = server
         self.connections = connections
+        self.loop = loop
     }
 
-    /// Starts an echo server on `host` and `port` (0 picks a free port). Throws
-    /// ``LoopError/Kind-swift.enum/invalidArgument`` for a port outside 0...65535, and
-    /// what `createServer` throws (``ResolverError``, ``SystemError``).
-    public static func start(on loop: BaseEventLoop, host: String, port: Int) async throws -> EchoServer {
+    /// Starts an echo server on `host` and `port` (0 picks a free port) that echoes as
+    /// `mode` says. Throws ``LoopError/Kind-swift.enum/invalidArgument`` for a port
+    /// outside 0...65535, and what `createServer` throws (``ResolverError``, ``SystemError``).
+    public static func start(
+        on loop: BaseEventLoop, host: String, port: Int, mode: EchoMode = .protocol
+    ) async throws -> EchoServer {
         guard (0...65535).contains(port) else {
             throw LoopError(.invalidArgument, "port \(port) is outside 0...65535")
         }
         let connections = EchoConnections()
-        let server = try await loop.createServer({ connections.makeProtocol() }, host: host, port: port)
-        return EchoServer(server: server, connections: connections)
+        let server: Server
+        switch mode {
+        case .protocol:
+            server = try await loop.createServer({ connections.makeProtocol() }, host: host, port: port)
+        case .streams:
+            server = try await loop.startServer({ reader, writer in
+                try await echoStream(reader, writer, connections: connections)
+            }, host: host, port: port)
+        }
+        return EchoServer(server: server, connections: connections, loop: loop)
     }
 
     /// The addresses the server listens on.
@@ -85,10 +124,12 @@ public final class EchoServer: @unchecked Sendable {
         try server.sockets.map { try Socket.localAddress($0) }
     }
 
-    /// Stops listening, closes every connection and returns once all are lost.
+    /// Stops listening, closes every connection and returns once all are lost and
+    /// their stream callbacks (in streams mode) have returned.
     public func shutdown() async throws {
         server.close()
         connections.closeAll()
         try await server.waitClosed()
+        try await connections.waitUntilEmpty(on: loop)
     }
 }

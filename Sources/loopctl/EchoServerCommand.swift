@@ -9,14 +9,17 @@ import ArgumentParser
 import LoopCtlKit
 import Loops
 
-/// `loopctl echo-server`: a plain TCP echo server (the W3 benchmark's server side).
+/// `loopctl echo-server`: a plain TCP echo server (the W3 benchmark's server side), with
+/// a protocol (the default) or with streams.
 struct EchoServerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "echo-server",
         abstract: "Serve a plain TCP echo protocol until SIGINT or SIGTERM.",
         discussion: """
-            Prints the backend and the listening address, then echoes every byte each
-            connection sends. SIGINT or SIGTERM closes the server and its connections and
+            Prints the backend, the mode and the listening address, then echoes every byte
+            each connection sends: with a protocol per connection (--protocol, the default)
+            or with a stream callback that reads up to 64 KiB, writes it back and drains
+            (--streams). SIGINT or SIGTERM closes the server and its connections and
             exits 0.
             """
     )
@@ -29,6 +32,20 @@ struct EchoServerCommand: ParsableCommand {
 
     @Option(name: .long, help: "Run on this backend (default: LOOP_BACKEND or the best available).")
     var backend: String?
+
+    /// How connections are served (`--protocol` or `--streams`).
+    enum Mode: String, EnumerableFlag {
+        case `protocol`, streams
+
+        static func help(for value: Mode) -> ArgumentHelp? {
+            switch value {
+            case .protocol: "Echo with a protocol per connection (the default)."
+            case .streams: "Echo with startServer streams: read(65536), write, drain, until end of file."
+            }
+        }
+    }
+
+    @Flag var mode: Mode = .protocol
 
     func validate() throws {
         guard (0...65535).contains(port) else {
@@ -48,9 +65,10 @@ struct EchoServerCommand: ParsableCommand {
         }
         defer { try? loop.close() }
         let (host, port) = (self.host, self.port)
+        let mode: EchoMode = self.mode == .streams ? .streams : .protocol
         do {
             try loop.runUntilComplete { () async throws -> Void in
-                let echo = try await EchoServer.start(on: loop, host: host, port: port)
+                let echo = try await EchoServer.start(on: loop, host: host, port: port, mode: mode)
                 let stop = loop.createFuture(of: Void.self)
                 for signal in [SIGINT, SIGTERM] {
                     try loop.addSignalHandler(signal) {
@@ -58,6 +76,7 @@ struct EchoServerCommand: ParsableCommand {
                     }
                 }
                 Output.out("backend: \(loop.backendName)\n")
+                Output.out("mode: \(mode.rawValue)\n")
                 Output.out("listening on: \(try echo.addresses().map(\.description).joined(separator: " "))\n")
                 try await stop.value
                 for signal in [SIGINT, SIGTERM] { _ = try loop.removeSignalHandler(signal) }
