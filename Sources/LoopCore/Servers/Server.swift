@@ -27,6 +27,17 @@ public final class Server: CustomStringConvertible, @unchecked Sendable {
     private var activeCount = 0
     private var waiters: [Future<Void>] = []
     private var servingForever: Future<Void>?
+    /// Timers that resume accepting on listeners paused after a resource error.
+    private var acceptRetries: [Int32: TimerHandle] = [:]
+
+    /// How long a listening socket stops accepting after accept(2) fails for lack of
+    /// a resource (EMFILE, ENFILE, ENOBUFS, ENOMEM), so that the loop does not spin
+    /// on a connection it cannot take; asyncio's `ACCEPT_RETRY_DELAY`, 1 second.
+    public var acceptRetryDelay: Duration = .seconds(1)
+
+    /// A fault to inject for tests: called before each accept(2) with the listening
+    /// socket; an errno it returns makes that accept fail with it.
+    @_spi(Testing) public var acceptFault: ((Int32) -> Int32?)?
 
     init(loop: BaseEventLoop, sockets: [Int32], factory: @escaping () throws -> any BaseProtocol, backlog: Int32) {
         self.loop = loop
@@ -65,6 +76,8 @@ public final class Server: CustomStringConvertible, @unchecked Sendable {
             _ = try? loop.transportRemoveReader(fd)
             _ = Glibc.close(fd)
         }
+        for retry in acceptRetries.values { retry.cancel() }
+        acceptRetries = [:]
         listeners = []
         serving = false
         if let servingForever, !servingForever.isDone { _ = servingForever.cancel() }
@@ -119,7 +132,12 @@ public final class Server: CustomStringConvertible, @unchecked Sendable {
     /// Accepts up to `backlog` pending connections (asyncio's `_accept_connection`).
     private func accept(_ listener: Int32) {
         for _ in 0..<max(backlog, 1) {
-            let connection = Glibc.accept(listener, nil, nil)
+            var connection: Int32 = -1
+            if let fault = acceptFault?(listener) {
+                errno = fault
+            } else {
+                connection = Glibc.accept(listener, nil, nil)
+            }
             if connection >= 0 && (fcntl(connection, F_SETFD, FD_CLOEXEC) != 0 || (try? Socket.setNonBlocking(connection)) == nil) {
                 let failure = errno
                 _ = Glibc.close(connection)
@@ -131,9 +149,13 @@ public final class Server: CustomStringConvertible, @unchecked Sendable {
             if connection < 0 {
                 let failure = errno
                 if failure == EAGAIN || failure == EWOULDBLOCK || failure == EINTR || failure == ECONNABORTED { return }
+                let outOfResources = failure == EMFILE || failure == ENFILE || failure == ENOBUFS || failure == ENOMEM
                 loop.callExceptionHandler(ExceptionContext(
-                    message: "socket.accept() out of system resource",
+                    message: outOfResources ? "socket.accept() out of system resource" : "socket.accept() failed",
                     error: SystemError(errno: failure, call: "accept(\(listener))"), socket: listener))
+                // The pending connection stays readable: without a pause the loop would
+                // call accept again at once, and again, without making progress.
+                pauseAccepting(listener)
                 return
             }
             do {
@@ -146,6 +168,22 @@ public final class Server: CustomStringConvertible, @unchecked Sendable {
                 loop.callExceptionHandler(ExceptionContext(
                     message: "Error on transport creation for incoming connection", error: error, socket: listener))
             }
+        }
+    }
+
+    /// Stops accepting on `listener` for ``acceptRetryDelay``.
+    private func pauseAccepting(_ listener: Int32) {
+        guard acceptRetries[listener] == nil else { return }
+        _ = try? loop.transportRemoveReader(listener)
+        let resume = { [self] in
+            acceptRetries[listener] = nil
+            guard serving, listeners.contains(listener) else { return }
+            try loop.transportAddReader(listener) { [self] in accept(listener) }
+        }
+        do {
+            acceptRetries[listener] = try loop.callLater(acceptRetryDelay, resume, from: nil)
+        } catch {
+            // The loop is closing: there is nothing left to resume.
         }
     }
 
