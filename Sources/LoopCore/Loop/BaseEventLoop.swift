@@ -61,6 +61,7 @@ public final class BaseEventLoop: EventLoop, @unchecked Sendable {
     let runningThread = Atomic<UInt>(0)
 
     var taskFactory: (any TaskFactory)?
+    var addressResolver: (any AddressResolver)?
 
     // Error handling and debug mode.
     var customExceptionHandler: ExceptionHandler?

@@ -10,7 +10,8 @@ extension BaseEventLoop {
     /// Resolves `host` and `port` without blocking the loop (asyncio's `getaddrinfo`):
     /// returns at once a future of the results, in the resolver's order. Names are
     /// looked up on the ``Resolver`` pool, not the default executor; a numeric host
-    /// with a numeric port is answered on the spot.
+    /// with a numeric port is answered on the spot. A resolver set with
+    /// ``setAddressResolver(_:)`` answers every call instead of the system's.
     ///
     /// The future fails with ``ResolverError`` when the resolver does (an unknown host:
     /// `EAI_NONAME`). Throws ``LoopError/Kind-swift.enum/invalidArgument`` for a port
@@ -39,6 +40,11 @@ extension BaseEventLoop {
         try checkOpen("getaddrinfo")
         if debugEnabled { try checkThread("getaddrinfo") }
         let location = debugEnabled ? SourceLocation(file, line) : nil
+        if let addressResolver {
+            return try runInExecutor(Resolver.executor(), from: location) {
+                try addressResolver.getaddrinfo(host: host, service: service, family: family, type: type, proto: proto, flags: flags)
+            }
+        }
         let numericHost = host.map(Resolver.isNumericHost) ?? true
         let numericService = service.map { !$0.isEmpty && $0.allSatisfy(\.isASCII) && UInt16($0) != nil } ?? true
         if numericHost && numericService {
