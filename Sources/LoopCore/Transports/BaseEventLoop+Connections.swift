@@ -34,15 +34,28 @@ extension BaseEventLoop {
     /// differently, ``ResolverError`` for a host that does not resolve and
     /// ``LoopError/Kind-swift.enum/invalidArgument`` for a missing host or port. The
     /// factory is called only once connected.
+    ///
+    /// With `happyEyeballsDelay` (RFC 8305; 250 ms is the RFC's choice) the attempts
+    /// overlap: the next address is tried after that delay, or at once when the
+    /// running attempts failed, and the first to connect wins. `interleave` reorders
+    /// the addresses so that families alternate, starting with that many of the first
+    /// family (default: 1 with a delay, none without).
     public func createConnection<P: BaseProtocol>(
         _ factory: () throws -> P, host: String?, port: Int?, family: AddressFamily = .unspecified,
-        proto: Int32 = 0, flags: Int32 = 0, localAddr: (host: String, port: Int)? = nil
+        proto: Int32 = 0, flags: Int32 = 0, localAddr: (host: String, port: Int)? = nil,
+        happyEyeballsDelay: Duration? = nil, interleave: Int? = nil
     ) async throws -> (transport: SocketTransport, protocol: P) {
         try checkTransportCall("createConnection")
         guard host != nil || port != nil else {
             throw LoopError(.invalidArgument, "createConnection: host and port was not specified and no sock specified")
         }
-        let infos = try await getaddrinfo(host: host, port: port, family: family, type: .stream, proto: proto, flags: flags).value
+        if let happyEyeballsDelay, happyEyeballsDelay < .zero {
+            throw LoopError(.invalidArgument, "createConnection: happyEyeballsDelay must not be negative, got \(happyEyeballsDelay)")
+        }
+        if let interleave, interleave < 0 {
+            throw LoopError(.invalidArgument, "createConnection: interleave must not be negative, got \(interleave)")
+        }
+        var infos = try await getaddrinfo(host: host, port: port, family: family, type: .stream, proto: proto, flags: flags).value
         guard !infos.isEmpty else {
             throw SystemError(errno: EINVAL, call: "getaddrinfo() returned empty list (createConnection)")
         }
@@ -53,16 +66,24 @@ extension BaseEventLoop {
                 throw SystemError(errno: EINVAL, call: "getaddrinfo() returned empty list for localAddr (createConnection)")
             }
         }
+        let firstFamilyCount = interleave ?? (happyEyeballsDelay == nil ? 0 : 1)
+        if firstFamilyCount > 0 { infos = Self.interleaved(infos, firstFamilyCount: firstFamilyCount) }
         var errors: [any Error] = []
-        for info in infos {
-            let fd: Int32
-            do {
-                fd = try await connectSocket(info, localInfos: localInfos)
-            } catch let error as SystemError {
-                errors.append(error)
-                continue
+        if let happyEyeballsDelay {
+            let (fd, failures) = try await connectStaggered(infos, delay: happyEyeballsDelay, localInfos: localInfos)
+            if let fd { return try await wrapSocket(factory, fd, closeOnFailure: true) }
+            errors = failures
+        } else {
+            for info in infos {
+                let fd: Int32
+                do {
+                    fd = try await connectSocket(info, localInfos: localInfos)
+                } catch let error as SystemError {
+                    errors.append(error)
+                    continue
+                }
+                return try await wrapSocket(factory, fd, closeOnFailure: true)
             }
-            return try await wrapSocket(factory, fd, closeOnFailure: true)
         }
         if errors.count == 1, let only = errors.first { throw only }
         let texts = errors.map { String(describing: $0) }
@@ -132,7 +153,7 @@ extension BaseEventLoop {
 
     /// A new socket for `info`, bound to one of `localInfos` (the first that binds)
     /// and connected; closed again on failure.
-    private func connectSocket(_ info: AddressInfo, localInfos: [AddressInfo]?) async throws -> Int32 {
+    func connectSocket(_ info: AddressInfo, localInfos: [AddressInfo]?) async throws -> Int32 {
         let fd = try Socket.make(info.family, .stream, proto: info.proto)
         do {
             if let localInfos {
