@@ -530,11 +530,12 @@ enum SocketCases {
         return fd
     }
 
-    /// A non-blocking stream socket listening on `address`, and the address it is bound to.
-    static func listen(_ ctx: CaseContext, on address: SocketAddress) throws -> (Int32, SocketAddress) {
+    /// A non-blocking stream socket listening on `address` (with `backlog`, if given),
+    /// and the address it is bound to.
+    static func listen(_ ctx: CaseContext, on address: SocketAddress, backlog: Int32? = nil) throws -> (Int32, SocketAddress) {
         let fd = try socket(ctx, address.family, .stream)
         try Socket.bind(fd, to: address)
-        try Socket.listen(fd)
+        if let backlog { try Socket.listen(fd, backlog: backlog) } else { try Socket.listen(fd) }
         return (fd, try Socket.localAddress(fd))
     }
 
