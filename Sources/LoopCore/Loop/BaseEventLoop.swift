@@ -62,6 +62,8 @@ public final class BaseEventLoop: EventLoop, @unchecked Sendable {
 
     var taskFactory: (any TaskFactory)?
     var addressResolver: (any AddressResolver)?
+    /// The receive buffer the readiness transports share.
+    let readScratch = ReadScratch()
 
     // Error handling and debug mode.
     var customExceptionHandler: ExceptionHandler?

@@ -35,8 +35,6 @@ extension DatagramProtocol {
 ///
 /// Create one with ``BaseEventLoop/createDatagramEndpoint(_:localAddr:remoteAddr:family:proto:flags:reusePort:allowBroadcast:)``.
 public final class DatagramTransport: BaseTransport, CustomStringConvertible {
-    /// The largest datagram received (asyncio's `max_size`).
-    static let maxReadSize = 256 * 1024
 
     private unowned let loop: BaseEventLoop
     private let fd: Int32
@@ -53,7 +51,6 @@ public final class DatagramTransport: BaseTransport, CustomStringConvertible {
     private var queue: [(bytes: [UInt8], address: SocketAddress?)] = []
     private var queueHead = 0
     private var buffered = 0
-    private var readBuffer: [UInt8] = []
 
     /// Takes `fd` over (a non-blocking datagram socket, connected to `address` when
     /// given) and schedules `connectionMade` and receiving; `waiter` completes after
@@ -178,14 +175,12 @@ public final class DatagramTransport: BaseTransport, CustomStringConvertible {
 
     private func readReady() {
         if connectionLostCount > 0 { return }
-        if readBuffer.count != Self.maxReadSize { readBuffer = [UInt8](repeating: 0, count: Self.maxReadSize) }
+        let scratch = loop.readScratch
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let count = readBuffer.withUnsafeMutableBytes { bytes in
-            withUnsafeMutablePointer(to: &storage) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    Glibc.recvfrom(fd, bytes.baseAddress, bytes.count, 0, $0, &length)
-                }
+        let count = withUnsafeMutablePointer(to: &storage) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.recvfrom(fd, scratch.bytes.baseAddress, scratch.bytes.count, 0, $0, &length)
             }
         }
         if count < 0 {
@@ -197,7 +192,7 @@ public final class DatagramTransport: BaseTransport, CustomStringConvertible {
         let sender = length > 0 ? try? SocketAddress(storage, length: length) : nil
         do {
             guard let datagrams = currentProtocol as? any DatagramProtocol else { return }
-            try datagrams.datagramReceived(Array(readBuffer[..<count]), from: sender)
+            try datagrams.datagramReceived(scratch.copy(count), from: sender)
         } catch {
             loop.callExceptionHandler(ExceptionContext(
                 message: "Exception in callback DatagramTransport._read_ready: protocol.datagram_received() failed",

@@ -15,7 +15,6 @@ import Darwin
 /// Create one with ``BaseEventLoop/connectReadPipe(_:_:)``.
 public final class ReadPipeTransport: ReadTransport, CustomStringConvertible {
     /// The read size (asyncio's `max_size`).
-    static let maxReadSize = 256 * 1024
 
     private unowned let loop: BaseEventLoop
     private let fd: Int32
@@ -23,7 +22,6 @@ public final class ReadPipeTransport: ReadTransport, CustomStringConvertible {
     private var closing = false
     private var paused = false
     private var pipeClosed = false
-    private var readBuffer: [UInt8] = []
 
     init(loop: BaseEventLoop, fd: Int32, protocol: any BaseProtocol, waiter: Future<Void>) throws {
         self.loop = loop
@@ -74,8 +72,8 @@ public final class ReadPipeTransport: ReadTransport, CustomStringConvertible {
     // MARK: Implementation
 
     private func readReady() {
-        if readBuffer.count != Self.maxReadSize { readBuffer = [UInt8](repeating: 0, count: Self.maxReadSize) }
-        let count = readBuffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        let scratch = loop.readScratch
+        let count = Glibc.read(fd, scratch.bytes.baseAddress, scratch.bytes.count)
         if count < 0 {
             let failure = errno
             if failure == EAGAIN || failure == EWOULDBLOCK || failure == EINTR { return }
@@ -104,7 +102,7 @@ public final class ReadPipeTransport: ReadTransport, CustomStringConvertible {
         }
         do {
             guard let stream = currentProtocol as? any StreamProtocol else { return }
-            try stream.dataReceived(Array(readBuffer[..<count]))
+            try stream.dataReceived(scratch.copy(count))
         } catch {
             fatalError(error, "Fatal error: protocol.data_received() call failed.")
         }

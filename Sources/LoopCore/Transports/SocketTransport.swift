@@ -19,7 +19,6 @@ import Darwin
 /// Create one with `BaseEventLoop.createConnection`, `connectAcceptedSocket` or a server.
 public final class SocketTransport: Transport, CustomStringConvertible {
     /// The read size (asyncio's `max_size`).
-    static let maxReadSize = 256 * 1024
     /// Writes ignored after a lost connection before each further one logs a warning.
     static let lostWriteWarningThreshold = 5
 
@@ -34,7 +33,6 @@ public final class SocketTransport: Transport, CustomStringConvertible {
     private var flow = WriteFlowControl()
     private var socketClosed = false
     private var buffer = WriteBuffer()
-    private var readBuffer: [UInt8] = []
     /// Called once the transport has closed its socket (servers count connections).
     var onDetach: (() -> Void)?
 
@@ -166,8 +164,8 @@ public final class SocketTransport: Transport, CustomStringConvertible {
     }
 
     private func readData() {
-        if readBuffer.count != Self.maxReadSize { readBuffer = [UInt8](repeating: 0, count: Self.maxReadSize) }
-        let count = readBuffer.withUnsafeMutableBytes { Glibc.recv(fd, $0.baseAddress, $0.count, 0) }
+        let scratch = loop.readScratch
+        let count = Glibc.recv(fd, scratch.bytes.baseAddress, scratch.bytes.count, 0)
         if count < 0 {
             let failure = errno
             if failure == EAGAIN || failure == EWOULDBLOCK || failure == EINTR { return }
@@ -178,7 +176,7 @@ public final class SocketTransport: Transport, CustomStringConvertible {
             readEof()
             return
         }
-        let data = Array(readBuffer[..<count])
+        let data = scratch.copy(count)
         do {
             guard let stream = currentProtocol as? any StreamProtocol else { return }
             try stream.dataReceived(data)
