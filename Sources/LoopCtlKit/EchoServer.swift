@@ -101,7 +101,7 @@ public final class EchoServer: @unchecked Sendable {
     /// `mode` says. Throws ``LoopError/Kind-swift.enum/invalidArgument`` for a port
     /// outside 0...65535, and what `createServer` throws (``ResolverError``, ``SystemError``).
     public static func start(
-        on loop: BaseEventLoop, host: String, port: Int, mode: EchoMode = .protocol
+        on loop: BaseEventLoop, host: String, port: Int, mode: EchoMode = .protocol, backlog: Int = 100
     ) async throws -> EchoServer {
         guard (0...65535).contains(port) else {
             throw LoopError(.invalidArgument, "port \(port) is outside 0...65535")
@@ -110,11 +110,11 @@ public final class EchoServer: @unchecked Sendable {
         let server: Server
         switch mode {
         case .protocol:
-            server = try await loop.createServer({ connections.makeProtocol() }, host: host, port: port)
+            server = try await loop.createServer({ connections.makeProtocol() }, host: host, port: port, backlog: backlog)
         case .streams:
             server = try await loop.startServer({ reader, writer in
                 try await echoStream(reader, writer, connections: connections)
-            }, host: host, port: port)
+            }, host: host, port: port, backlog: backlog)
         }
         return EchoServer(server: server, connections: connections, loop: loop)
     }

@@ -47,15 +47,21 @@ struct EchoServerCommand: ParsableCommand {
 
     @Flag var mode: Mode = .protocol
 
+    @Option(name: .long, help: "The listen backlog (the benchmark anchors use 4096, the kernel's somaxconn).")
+    var backlog = 4096
+
     func validate() throws {
         guard (0...65535).contains(port) else {
             throw ValidationError("--port \(port) is outside 0...65535")
         }
         guard !host.isEmpty else { throw ValidationError("--host must not be empty") }
+        guard backlog > 0 else { throw ValidationError("--backlog \(backlog) must be positive") }
     }
 
     func run() throws {
         BuiltinBackends.register()
+        // Idle-connection benchmarks (W4) hold 10,000 sockets: allow as many as the hard limit does.
+        raiseDescriptorLimitToHard()
         let loop: BaseEventLoop
         do {
             loop = try BackendRegistry.shared.makeLoop(name: backend)
@@ -64,11 +70,11 @@ struct EchoServerCommand: ParsableCommand {
             throw ExitCode.failure
         }
         defer { try? loop.close() }
-        let (host, port) = (self.host, self.port)
+        let (host, port, backlog) = (self.host, self.port, self.backlog)
         let mode: EchoMode = self.mode == .streams ? .streams : .protocol
         do {
             try loop.runUntilComplete { () async throws -> Void in
-                let echo = try await EchoServer.start(on: loop, host: host, port: port, mode: mode)
+                let echo = try await EchoServer.start(on: loop, host: host, port: port, mode: mode, backlog: backlog)
                 let stop = loop.createFuture(of: Void.self)
                 for signal in [SIGINT, SIGTERM] {
                     try loop.addSignalHandler(signal) {
@@ -87,4 +93,17 @@ struct EchoServerCommand: ParsableCommand {
             throw ExitCode.failure
         }
     }
+}
+
+/// Raises the soft RLIMIT_NOFILE to the hard limit (a failure leaves it as it was).
+private func raiseDescriptorLimitToHard() {
+    #if canImport(Glibc)
+    let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+    #else
+    let resource = RLIMIT_NOFILE
+    #endif
+    var limit = rlimit()
+    guard getrlimit(resource, &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+    limit.rlim_cur = limit.rlim_max
+    _ = setrlimit(resource, &limit)
 }
