@@ -1,11 +1,11 @@
-# The two commands of the README: `make run` (the main job on the default backend)
-# and `make test` (every test: unit tests plus the conformance suite on every
+# The two commands of the README: `make run` (the main job: the echo server on the
+# default backend, until Ctrl-C) and `make test` (every test: unit tests plus the conformance suite on every
 # backend, debug mode off and on). Both install missing system packages first.
 
 SWIFT ?= swift
 RELEASE_BIN := .build/release
 
-.PHONY: run test test-examples deps build release bench conformance clean
+.PHONY: run test test-examples deps build release bench bench-echo conformance clean
 
 deps:
 	@./scripts/install-deps.sh
@@ -16,9 +16,12 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --product loopctl
 
+HOST ?= 127.0.0.1
+PORT ?= 8888
+
 run: release
 	$(RELEASE_BIN)/loopctl backends
-	$(RELEASE_BIN)/loopctl conformance
+	$(RELEASE_BIN)/loopctl echo-server --host $(HOST) --port $(PORT)
 
 test: deps test-examples
 	$(SWIFT) build --build-tests
@@ -40,6 +43,11 @@ PIN := $(shell command -v taskset >/dev/null 2>&1 && echo taskset -c 1)
 
 bench: release
 	$(PIN) $(RELEASE_BIN)/loopctl bench
+
+# W3/W4 against the echo server on every backend, beside the anchors named by
+# NIO_ECHO, UVLOOP_PYTHON and EPOLL_ECHO (see scripts/bench-echo.sh).
+bench-echo: release
+	./scripts/bench-echo.sh
 
 clean:
 	rm -rf .build Examples/SelectBackend/.build

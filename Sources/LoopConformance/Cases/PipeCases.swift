@@ -197,6 +197,22 @@ enum PipeCases {
             try ctx.expectEqual(readCount(read), 0, "the reader sees end of file, nothing written")
             try loop.close()
         },
+        ConformanceCase("PIPE-X02", "a write after the reader closed the pipe → connectionLost with EPIPE (broken pipe) and the process lives on: SIGPIPE is ignored, as CPython does") { ctx in
+            let loop = try ctx.makeLoop()
+            let (read, write) = try pipe(ctx, keep: .read)
+            let peer = Peer(loop)
+            let closing = try SocketCases.run(ctx, loop) { () async throws -> Bool in
+                let (transport, _) = try await loop.connectWritePipe({ peer }, write)
+                ctx.close(read)
+                try transport.write(Array("nobody reads this".utf8))
+                try await peer.lost.value
+                return transport.isClosing
+            }
+            try ctx.expect(closing, "the transport is closing after the broken pipe")
+            try ctx.expectEqual(peer.events, ["made", "lost(error)"], "events")
+            try ctx.expectEqual((peer.lostError as? SystemError)?.errno, EPIPE, "connectionLost's error (\(String(describing: peer.lostError)))")
+            try loop.close()
+        },
     ]
 
     enum End { case read, write }

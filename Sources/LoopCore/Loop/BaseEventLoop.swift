@@ -91,6 +91,7 @@ public final class BaseEventLoop: EventLoop, @unchecked Sendable {
         let flag = ProcessEnvironment.value(Self.debugEnvironmentVariable) ?? ""
         self.debugEnabled = !flag.isEmpty
         serialExecutor.loop = self
+        BrokenPipeSignal.ignoreIfDefault()
     }
 
     deinit {

@@ -145,8 +145,9 @@ public final class ReadPipeTransport: ReadTransport, CustomStringConvertible {
 /// are sent, then the pipe is closed. Writes after closing are ignored; from the sixth
 /// on each logs "pipe closed by peer or os.write(pipe, data) raised exception.".
 ///
-/// Writing to a pipe whose reader is gone raises SIGPIPE in the process unless the
-/// application ignores that signal (the loop does not change signal dispositions).
+/// Writing to a pipe whose reader is gone fails with EPIPE rather than killing the
+/// process: the first loop of a process ignores SIGPIPE unless the program set its own
+/// disposition first, as CPython does.
 ///
 /// Create one with ``BaseEventLoop/connectWritePipe(_:_:)``.
 public final class WritePipeTransport: WriteTransport, CustomStringConvertible {
