@@ -7,6 +7,7 @@
 # usage: scripts/bench-echo.sh            (after `swift build -c release`)
 # environment:
 #   SECS=5                 seconds per run (echo-load -t)
+#   REPS=1                 rounds over every cell and system; the table shows medians
 #   CELLS="W3:1:64 ..."    the cells to run (default: every W3 and W4 cell)
 #   SYSTEMS="loop-epoll …" the systems to run (default: every one available)
 #   NIO_ECHO=path          SwiftNIO anchor (../shared/bench/anchors/nio, nio-echo)
@@ -18,6 +19,7 @@ set -u
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 SHARED="${SHARED:-$ROOT/../shared}"
 SECS="${SECS:-5}"
+REPS="${REPS:-1}"
 LOOPCTL="$ROOT/.build/release/loopctl"
 WORK="$ROOT/.build-bench"
 ECHO_LOAD="$WORK/echo-load"
@@ -72,29 +74,37 @@ stop_server() {
 field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" <<<"$2"; }
 
 declare -A RESULT
-for cell in $CELLS; do
-    IFS=: read -r workload conns size idle <<<"$cell"
-    for system in $SYSTEMS; do
-        [ -n "${COMMAND[$system]:-}" ] || { echo "bench-echo: unknown system $system" >&2; continue; }
-        start_server "$system" || continue
-        out="$(taskset -c 0 "$ECHO_LOAD" -h 127.0.0.1 -p "$PORT" -c "$conns" -s "$size" -t "$SECS" -i "$idle" 2>"$WORK/client.err")"
-        rc=$?
-        hwm="$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$SERVER_PID/status" 2>/dev/null)"
-        stop_server
-        echo "{\"system\":\"$system\",\"workload\":\"$workload\",\"conns\":$conns,\"size\":$size,\"idle\":$idle,\"client_rc\":$rc,\"server_vmhwm_kib\":${hwm:--1},\"load\":${out:-null}}"
-        rps="$(field req_per_s "$out")"
-        [ "$rc" = 0 ] || rps="FAIL($rc)"
-        RESULT[$cell/$system]="${rps:-?}"
-        [ "$workload" = W4 ] && RESULT[$cell/$system]="${rps:-?} (${hwm:-?} KiB)"
-        sleep 0.2
+for round in $(seq "$REPS"); do
+    for cell in $CELLS; do
+        IFS=: read -r workload conns size idle <<<"$cell"
+        for system in $SYSTEMS; do
+            [ -n "${COMMAND[$system]:-}" ] || { echo "bench-echo: unknown system $system" >&2; continue; }
+            start_server "$system" || continue
+            out="$(taskset -c 0 "$ECHO_LOAD" -h 127.0.0.1 -p "$PORT" -c "$conns" -s "$size" -t "$SECS" -i "$idle" 2>"$WORK/client.err")"
+            rc=$?
+            hwm="$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$SERVER_PID/status" 2>/dev/null)"
+            stop_server
+            echo "{\"round\":$round,\"system\":\"$system\",\"workload\":\"$workload\",\"conns\":$conns,\"size\":$size,\"idle\":$idle,\"client_rc\":$rc,\"server_vmhwm_kib\":${hwm:--1},\"load\":${out:-null}}"
+            rps="$(field req_per_s "$out")"
+            [ "$rc" = 0 ] || rps="FAIL"
+            RESULT[$cell/$system]+="${rps:-FAIL} "
+            [ "$workload" = W4 ] && RESULT[$cell/$system/rss]+="${hwm:-0} "
+            sleep 0.2
+        done
     done
 done
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "?"; else print v[int((NR + 1) / 2)] }'; }
 
 printf '\n%-22s' "cell (workload:c:s:i)"
 for system in $SYSTEMS; do printf ' %20s' "$system"; done
 printf '\n'
 for cell in $CELLS; do
     printf '%-22s' "$cell"
-    for system in $SYSTEMS; do printf ' %20s' "${RESULT[$cell/$system]:-}"; done
+    for system in $SYSTEMS; do
+        value="$(median <<<"${RESULT[$cell/$system]:-}")"
+        [ -n "${RESULT[$cell/$system/rss]:-}" ] && value="$value ($(median <<<"${RESULT[$cell/$system/rss]}") KiB)"
+        printf ' %20s' "$value"
+    done
     printf '\n'
 done
