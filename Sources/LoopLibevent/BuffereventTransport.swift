@@ -56,6 +56,8 @@ public final class BuffereventTransport: Transport, CustomStringConvertible {
     private var flow = WriteFlowControl()
     /// Whether this transport is counted in the backend's transports with waiting output.
     private var outputCounted = false
+    /// The read buffer for stream protocols (allocated at the first read).
+    private var readBuffer: [UInt8] = []
 
     // What libevent's callbacks recorded for the next `process()`.
     private var processScheduled = false
@@ -154,12 +156,12 @@ public final class BuffereventTransport: Transport, CustomStringConvertible {
         }
         var remaining = bytes[...]
         if evbuffer_get_length(bufferevent_get_output(bufferEvent)) == 0 {
-            let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if sent >= 0 {
+            do {
+                let sent = try Socket.sendAvailable(fd, bytes)
                 if sent == bytes.count { return }
                 remaining = bytes[sent...]
-            } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
-                fatalError(SystemError(errno: errno, call: "send(\(fd))"), "Fatal write error on socket transport")
+            } catch {
+                fatalError(error, "Fatal write error on socket transport")
                 return
             }
         }
@@ -172,10 +174,6 @@ public final class BuffereventTransport: Transport, CustomStringConvertible {
             selector?.outputWaiting(+1)
         }
         maybePauseProtocol()
-    }
-
-    public func writelines(_ pieces: [[UInt8]]) throws {
-        try write(pieces.flatMap { $0 })
     }
 
     public func writeEof() throws {
@@ -261,20 +259,15 @@ public final class BuffereventTransport: Transport, CustomStringConvertible {
     private func deliverInput() {
         while isReading, !lost.isLost, let bufferEvent {
             let input = bufferevent_get_input(bufferEvent)
-            let available = evbuffer_get_length(input)
-            if available == 0 { break }
-            if let buffered = currentProtocol as? any BufferedProtocol {
-                deliverInto(buffered, from: input)
-            } else {
-                let bytes = [UInt8](unsafeUninitializedCapacity: available) { memory, count in
-                    count = max(0, Int(evbuffer_remove(input, memory.baseAddress, available)))
+            guard evbuffer_get_length(input) > 0 else { break }
+            if readBuffer.isEmpty { readBuffer = [UInt8](repeating: 0, count: Self.maxReadSize) }
+            do {
+                let count = try StreamDelivery.read(to: currentProtocol, scratch: &readBuffer) { memory in
+                    Int(evbuffer_remove(input, memory.baseAddress, memory.count))
                 }
-                do {
-                    guard let stream = currentProtocol as? any StreamProtocol else { continue }
-                    try stream.dataReceived(bytes)
-                } catch {
-                    fatalError(error, "Fatal error: protocol.data_received() call failed.")
-                }
+                if count <= 0 { break }
+            } catch {
+                fatalError(error.error, error.message)
             }
         }
         guard isReading, !lost.isLost, let bufferEvent,
@@ -289,36 +282,12 @@ public final class BuffereventTransport: Transport, CustomStringConvertible {
         }
     }
 
-    private func deliverInto(_ target: any BufferedProtocol, from input: OpaquePointer?) {
-        let buffer: UnsafeMutableRawBufferPointer
-        do {
-            buffer = try target.getBuffer(sizeHint: -1)
-            guard buffer.count > 0 else {
-                throw LoopError(.invalidState, "get_buffer() returned an empty buffer")
-            }
-        } catch {
-            fatalError(error, "Fatal error: protocol.get_buffer() call failed.")
-            return
-        }
-        let count = Int(evbuffer_remove(input, buffer.baseAddress, buffer.count))
-        guard count > 0 else { return }
-        do {
-            try target.bufferUpdated(count)
-        } catch {
-            fatalError(error, "Fatal error: protocol.buffer_updated() call failed.")
-        }
-    }
-
     private func readEof() {
         let keepOpen: Bool
         do {
-            switch currentProtocol {
-            case let buffered as any BufferedProtocol: keepOpen = try buffered.eofReceived()
-            case let stream as any StreamProtocol: keepOpen = try stream.eofReceived()
-            default: keepOpen = false
-            }
+            keepOpen = try StreamDelivery.endOfFile(to: currentProtocol)
         } catch {
-            fatalError(error, "Fatal error: protocol.eof_received() call failed.")
+            fatalError(error.error, error.message)
             return
         }
         // libevent stopped reading at the end of file; keeping open leaves it so.

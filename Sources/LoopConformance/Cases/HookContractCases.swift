@@ -34,10 +34,7 @@ enum HookContractCases {
             "BAD-X02", "wait reporting a negative or an unregistered-since fd is reported, runs nothing, and the loop goes on"
         ) { ctx in
             let backend = InjectingBackend(inner: try ctx.backend.make())
-            let loop = BaseEventLoop(backend: backend, logger: ctx.capturingLogger())
-            loop.setDebug(ctx.debug)
-            loop.setExceptionHandler(ctx.recordingHandler)
-            ctx.onCleanup { try? loop.close() }
+            let loop = ctx.makeLoop(on: backend)
             let (fd, _) = try ctx.socketPair()
             let ran = Recorder<String>()
             try loop.addReader(fd) { ran.record("stale reader") }
@@ -74,10 +71,7 @@ extension HookContractCases {
             "a backend's own transport from makeSocketTransport is what createConnection returns and what a server's connections get; writes go through it, its fd is owned, waitClosed waits for it"
         ) { ctx in
             let backend = TransportWrappingBackend(inner: try ctx.backend.make())
-            let loop = BaseEventLoop(backend: backend, logger: ctx.capturingLogger())
-            loop.setDebug(ctx.debug)
-            loop.setExceptionHandler(ctx.recordingHandler)
-            ctx.onCleanup { try? loop.close() }
+            let loop = ctx.makeLoop(on: backend)
             let client = TCPCases.Peer(loop)
             let writes = try SocketCases.run(ctx, loop) { () async throws -> Int in
                 let server = try await loop.createServer({ TCPCases.Echo() }, host: "127.0.0.1", port: 0)
@@ -450,25 +444,12 @@ private func isReadable(_ fd: Int32, withinMilliseconds milliseconds: Int32) -> 
 
 /// Delegates every hook to the backend under test; the next `wait` also reports the
 /// injected descriptors.
-private final class InjectingBackend: SelectorBackend {
-    let inner: any SelectorBackend
+private final class InjectingBackend: DelegatingBackend, @unchecked Sendable {
     private let pending = Mutex<[Int32]>([])
-
-    init(inner: any SelectorBackend) { self.inner = inner }
 
     func inject(_ fds: [Int32]) { pending.withLock { $0 = fds } }
 
-    var name: String { inner.name }
-    var capabilities: BackendCapabilities { inner.capabilities }
-    var details: String { inner.details }
-    func now() -> Double { inner.now() }
-    func register(fd: Int32, interest: IOEvents) throws { try inner.register(fd: fd, interest: interest) }
-    func modify(fd: Int32, interest: IOEvents) throws { try inner.modify(fd: fd, interest: interest) }
-    func unregister(fd: Int32) throws { try inner.unregister(fd: fd) }
-    func wakeup() { inner.wakeup() }
-    func close() { inner.close() }
-
-    func wait(timeout: Duration?, into ready: inout ReadinessBuffer) throws {
+    override func wait(timeout: Duration?, into ready: inout ReadinessBuffer) throws {
         try inner.wait(timeout: timeout, into: &ready)
         let fds = pending.withLock { pending in
             defer { pending.removeAll() }
@@ -481,25 +462,11 @@ private final class InjectingBackend: SelectorBackend {
 /// Delegates every hook to the backend under test; its transport hook wraps the
 /// transport the backend (or, when it declines, the loop) would make in a
 /// ``CountingTransport``. Loop-thread only apart from the delegated `wakeup`.
-private final class TransportWrappingBackend: SelectorBackend {
-    let inner: any SelectorBackend
+private final class TransportWrappingBackend: DelegatingBackend, @unchecked Sendable {
     /// "connection" or "accepted" per transport made, in order.
     let made = Recorder<String>()
 
-    init(inner: any SelectorBackend) { self.inner = inner }
-
-    var name: String { inner.name }
-    var capabilities: BackendCapabilities { inner.capabilities }
-    var details: String { inner.details }
-    func now() -> Double { inner.now() }
-    func register(fd: Int32, interest: IOEvents) throws { try inner.register(fd: fd, interest: interest) }
-    func modify(fd: Int32, interest: IOEvents) throws { try inner.modify(fd: fd, interest: interest) }
-    func unregister(fd: Int32) throws { try inner.unregister(fd: fd) }
-    func wait(timeout: Duration?, into ready: inout ReadinessBuffer) throws { try inner.wait(timeout: timeout, into: &ready) }
-    func wakeup() { inner.wakeup() }
-    func close() { inner.close() }
-
-    func makeSocketTransport(_ request: SocketTransportRequest) throws -> (any Transport)? {
+    override func makeSocketTransport(_ request: SocketTransportRequest) throws -> (any Transport)? {
         let wrapped = try inner.makeSocketTransport(request) ?? SocketTransport(request)
         made.record(request.server == nil ? "connection" : "accepted")
         return CountingTransport(wrapped)

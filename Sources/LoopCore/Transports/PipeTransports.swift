@@ -222,10 +222,6 @@ public final class WritePipeTransport: WriteTransport, CustomStringConvertible {
         maybePauseProtocol()
     }
 
-    public func writelines(_ pieces: [[UInt8]]) throws {
-        try write(pieces.flatMap { $0 })
-    }
-
     /// Closes the pipe once the buffered bytes are sent (asyncio's `write_eof`).
     public func writeEof() throws {
         if closing || pipeClosed { return }

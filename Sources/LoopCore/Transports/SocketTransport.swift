@@ -106,22 +106,18 @@ public final class SocketTransport: Transport, CustomStringConvertible {
         }
         var remaining = bytes[...]
         if buffer.isEmpty {
-            let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if sent >= 0 {
+            do {
+                let sent = try Socket.sendAvailable(fd, bytes)
                 if sent == bytes.count { return }
                 remaining = bytes[sent...]
-            } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
-                fatalError(SystemError(errno: errno, call: "send(\(fd))"), "Fatal write error on socket transport")
+            } catch {
+                fatalError(error, "Fatal write error on socket transport")
                 return
             }
             try loop.transportAddWriter(fd) { [self] in writeReady() }
         }
         buffer.append(remaining)
         maybePauseProtocol()
-    }
-
-    public func writelines(_ pieces: [[UInt8]]) throws {
-        try write(pieces.flatMap { $0 })
     }
 
     public func writeEof() throws {
@@ -147,74 +143,32 @@ public final class SocketTransport: Transport, CustomStringConvertible {
 
     private func readReady() {
         if lost.isLost { return }
-        if let buffered = currentProtocol as? any BufferedProtocol {
-            readIntoBuffer(buffered)
-        } else {
-            readData()
-        }
-    }
-
-    private func readData() {
         if readBuffer.count != Self.maxReadSize { readBuffer = [UInt8](repeating: 0, count: Self.maxReadSize) }
-        let count = readBuffer.withUnsafeMutableBytes { Glibc.recv(fd, $0.baseAddress, $0.count, 0) }
-        if count < 0 {
-            let failure = errno
-            if failure == EAGAIN || failure == EWOULDBLOCK || failure == EINTR { return }
-            fatalError(SystemError(errno: failure, call: "recv(\(fd))"), "Fatal read error on socket transport")
-            return
-        }
-        if count == 0 {
-            readEof()
-            return
-        }
-        let data = Array(readBuffer[..<count])
+        var failure: Int32 = 0
+        let count: Int
         do {
-            guard let stream = currentProtocol as? any StreamProtocol else { return }
-            try stream.dataReceived(data)
-        } catch {
-            fatalError(error, "Fatal error: protocol.data_received() call failed.")
-        }
-    }
-
-    private func readIntoBuffer(_ target: any BufferedProtocol) {
-        let buffer: UnsafeMutableRawBufferPointer
-        do {
-            buffer = try target.getBuffer(sizeHint: -1)
-            guard buffer.count > 0 else {
-                throw LoopError(.invalidState, "get_buffer() returned an empty buffer")
+            count = try StreamDelivery.read(to: currentProtocol, scratch: &readBuffer) { [fd] memory in
+                let count = Glibc.recv(fd, memory.baseAddress, memory.count, 0)
+                if count < 0 { failure = errno }
+                return count
             }
         } catch {
-            fatalError(error, "Fatal error: protocol.get_buffer() call failed.")
-            return
-        }
-        let count = Glibc.recv(fd, buffer.baseAddress, buffer.count, 0)
-        if count < 0 {
-            let failure = errno
-            if failure == EAGAIN || failure == EWOULDBLOCK || failure == EINTR { return }
-            fatalError(SystemError(errno: failure, call: "recv(\(fd))"), "Fatal read error on socket transport")
+            fatalError(error.error, error.message)
             return
         }
         if count == 0 {
             readEof()
-            return
-        }
-        do {
-            try target.bufferUpdated(count)
-        } catch {
-            fatalError(error, "Fatal error: protocol.buffer_updated() call failed.")
+        } else if count < 0 && failure != EAGAIN && failure != EWOULDBLOCK && failure != EINTR {
+            fatalError(SystemError(errno: failure, call: "recv(\(fd))"), "Fatal read error on socket transport")
         }
     }
 
     private func readEof() {
         let keepOpen: Bool
         do {
-            switch currentProtocol {
-            case let buffered as any BufferedProtocol: keepOpen = try buffered.eofReceived()
-            case let stream as any StreamProtocol: keepOpen = try stream.eofReceived()
-            default: keepOpen = false
-            }
+            keepOpen = try StreamDelivery.endOfFile(to: currentProtocol)
         } catch {
-            fatalError(error, "Fatal error: protocol.eof_received() call failed.")
+            fatalError(error.error, error.message)
             return
         }
         if keepOpen {
