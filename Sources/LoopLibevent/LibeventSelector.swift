@@ -21,6 +21,10 @@ import Synchronization
 /// Timeouts use libevent's precise timer by default, so a wait never ends long after its
 /// timeout; see ``init(preciseTimer:)``.
 ///
+/// Stream connections (TCP and Unix) get a ``BuffereventTransport`` through the
+/// transport hook ``makeSocketTransport(_:)``: a libevent bufferevent on this backend's
+/// base does their I/O, while datagram and pipe transports stay the loop's own.
+///
 /// Thread safety: `@unchecked Sendable` is sound because the loop calls every hook from
 /// its own thread except ``wakeup()``, and ``wakeup()`` touches only an immutable
 /// descriptor number and an atomic counter. ``close()`` marks that counter closed and
@@ -65,6 +69,12 @@ public final class LibeventSelector: SelectorBackend, @unchecked Sendable {
     private let wakeWriteFD: Int32
     /// Bit 0: closed. The rest: twice the number of ``wakeup()`` calls in flight.
     private let lifecycle = Atomic<Int>(0)
+    /// The live bufferevent transports, kept alive while libevent may call them back
+    /// (their callbacks get an unretained pointer). Loop thread only.
+    private var transports: [ObjectIdentifier: BuffereventTransport] = [:]
+    /// How many of them have bytes waiting in their output buffer, which libevent may
+    /// write during a wait. Loop thread only.
+    private var transportsWithOutput = 0
 
     /// Makes an `event_base` and its wakeup descriptor.
     ///
@@ -238,6 +248,12 @@ public final class LibeventSelector: SelectorBackend, @unchecked Sendable {
                 flags |= Int32(EVLOOP_NONBLOCK)
             }
         }
+        // libevent writes bufferevents' output with writev, which raises SIGPIPE when the
+        // peer is gone: block it for the dispatch and discard one raised there.
+        var sigpipeGuard = cloop_sigpipe_guard()
+        let guardSigpipe = transportsWithOutput > 0
+        if guardSigpipe { cloop_sigpipe_block(&sigpipeGuard) }
+        defer { if guardSigpipe { cloop_sigpipe_unblock(&sigpipeGuard) } }
         state.pointee.callbacks = 0
         errno = 0
         var result = event_base_loop(base, flags)
@@ -282,11 +298,19 @@ public final class LibeventSelector: SelectorBackend, @unchecked Sendable {
     }
 
     /// Frees every event, the base and the wakeup descriptor. Calling it again does nothing.
+    ///
+    /// Transports still open keep their sockets but lose their bufferevents, which are
+    /// freed first: they do no more I/O (closing them later still closes their sockets
+    /// if the loop can run their `connectionLost`).
     public func close() {
         let before = lifecycle.bitwiseOr(1, ordering: .acquiringAndReleasing).oldValue
         if before & 1 != 0 { return }
         // Wait for wakeups that saw the backend open to finish writing.
         while lifecycle.load(ordering: .acquiring) != 1 { sched_yield() }
+        let live = transports
+        for transport in live.values { transport.backendClosing() }
+        transports = [:]
+        transportsWithOutput = 0
         state.pointee.freeAllEvents()
         if let timer { event_free(timer) }
         if let wakeEvent { event_free(wakeEvent) }
@@ -295,6 +319,34 @@ public final class LibeventSelector: SelectorBackend, @unchecked Sendable {
         if let base { event_base_free(base) }
         base = nil
         closeWakeDescriptors((wakeReadFD, wakeWriteFD))
+    }
+
+    // MARK: - Transports
+
+    /// The transport hook: a ``BuffereventTransport`` on this backend's base for every
+    /// stream socket (TCP and Unix).
+    ///
+    /// - Throws: ``LoopError`` when the backend is closed or libevent cannot make the
+    ///   bufferevent, or the loop's error when it cannot schedule `connectionMade`.
+    public func makeSocketTransport(_ request: SocketTransportRequest) throws -> (any Transport)? {
+        let base = try liveBase("makeSocketTransport(_:)")
+        return try BuffereventTransport(request, base: base, selector: self)
+    }
+
+    /// How many bufferevent transports are alive (not yet ended, backend open).
+    public var liveTransportCount: Int { transports.count }
+
+    func adopt(_ transport: BuffereventTransport) {
+        transports[ObjectIdentifier(transport)] = transport
+    }
+
+    func forget(_ transport: BuffereventTransport) {
+        transports[ObjectIdentifier(transport)] = nil
+    }
+
+    /// A transport's output buffer became non-empty (+1) or empty (-1).
+    func outputWaiting(_ delta: Int) {
+        transportsWithOutput = max(0, transportsWithOutput + delta)
     }
 
     // MARK: - Helpers

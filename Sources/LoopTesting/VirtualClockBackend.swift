@@ -15,6 +15,11 @@ import Synchronization
 /// ``BackendCapabilities/realTime``, so conformance cases that need the wall clock
 /// are skipped with that reason.
 ///
+/// It does not forward the transport hook (``SelectorBackend/makeSocketTransport(_:)``):
+/// stream connections get the loop's readiness-based ``SocketTransport`` whatever the
+/// wrapped backend supplies, because a backend's own transport may make progress
+/// inside `wait` without reporting an fd, which would let the clock jump past it.
+///
 /// ## Threading
 /// Every hook is called on the loop's thread except ``wakeup()`` (any thread, as for
 /// every backend) and ``now()``, which reads an atomic and may be called anywhere.

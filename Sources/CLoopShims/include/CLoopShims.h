@@ -63,4 +63,19 @@ void cloop_set_thread_name(const char *name);
 /// The number of online CPUs (at least 1).
 int cloop_online_cpu_count(void);
 
+// SIGPIPE suppression for code that writes to sockets without MSG_NOSIGNAL (cloop_sigpipe.c).
+
+/// What cloop_sigpipe_block saved.
+typedef struct {
+    sigset_t saved_mask;
+    int blocked;
+    int was_pending;
+} cloop_sigpipe_guard;
+/// Blocks SIGPIPE on the calling thread (if it is not blocked already), remembering
+/// whether one was pending before.
+void cloop_sigpipe_block(cloop_sigpipe_guard *guard);
+/// Discards a SIGPIPE raised since cloop_sigpipe_block (one that was pending before is
+/// kept), then restores the thread's signal mask. Leaves errno as it was.
+void cloop_sigpipe_unblock(cloop_sigpipe_guard *guard);
+
 #endif

@@ -318,16 +318,12 @@ enum BadInputCases {
     /// The loop is the case's own (the harness does not track it): the case closes it.
     private static func makeFaultyLoop(_ ctx: CaseContext) throws -> (BaseEventLoop, FaultyBackend) {
         let backend = FaultyBackend(inner: try ctx.backend.make())
-        let loop = BaseEventLoop(backend: backend, logger: ctx.capturingLogger())
-        loop.setDebug(ctx.debug)
-        loop.setExceptionHandler(ctx.recordingHandler)
-        ctx.onCleanup { try? loop.close() }
-        return (loop, backend)
+        return (ctx.makeLoop(on: backend), backend)
     }
 }
 
 /// Delegates every hook to the backend under test, except the ones a case arms to fail.
-private final class FaultyBackend: SelectorBackend {
+private final class FaultyBackend: DelegatingBackend, @unchecked Sendable {
     struct Faults: OptionSet {
         let rawValue: UInt8
         static let register = Faults(rawValue: 1 << 0)
@@ -341,11 +337,8 @@ private final class FaultyBackend: SelectorBackend {
     /// A descriptor number no case registers.
     static let bogusDescriptor: Int32 = 60_999
 
-    let inner: any SelectorBackend
     private let armed = Atomic<UInt8>(0)
     private let bogusCount = Atomic<Int>(0)
-
-    init(inner: any SelectorBackend) { self.inner = inner }
 
     func arm(_ faults: Faults) { armed.store(faults.rawValue, ordering: .sequentiallyConsistent) }
     func disarm() { armed.store(0, ordering: .sequentiallyConsistent) }
@@ -355,27 +348,22 @@ private final class FaultyBackend: SelectorBackend {
         if Faults(rawValue: armed.load(ordering: .sequentiallyConsistent)).contains(fault) { throw InjectedFault(hook: hook) }
     }
 
-    var name: String { inner.name }
-    var capabilities: BackendCapabilities { inner.capabilities }
-    var details: String { inner.details }
-    func now() -> Double { inner.now() }
-
-    func register(fd: Int32, interest: IOEvents) throws {
+    override func register(fd: Int32, interest: IOEvents) throws {
         try check(.register, "register")
         try inner.register(fd: fd, interest: interest)
     }
 
-    func modify(fd: Int32, interest: IOEvents) throws {
+    override func modify(fd: Int32, interest: IOEvents) throws {
         try check(.modify, "modify")
         try inner.modify(fd: fd, interest: interest)
     }
 
-    func unregister(fd: Int32) throws {
+    override func unregister(fd: Int32) throws {
         try check(.unregister, "unregister")
         try inner.unregister(fd: fd)
     }
 
-    func wait(timeout: Duration?, into ready: inout ReadinessBuffer) throws {
+    override func wait(timeout: Duration?, into ready: inout ReadinessBuffer) throws {
         try check(.wait, "wait")
         try inner.wait(timeout: timeout, into: &ready)
         // Report the bogus fd once, then behave.
@@ -389,10 +377,6 @@ private final class FaultyBackend: SelectorBackend {
             ready.append(fd: Self.bogusDescriptor, events: .readable)
         }
     }
-
-    func wakeup() { inner.wakeup() }
-
-    func close() { inner.close() }
 }
 
 private struct InjectedFault: Error, CustomStringConvertible {

@@ -17,21 +17,24 @@ import Synchronization
 /// with `close`) that are never reported as an fd, and a `close` that is idempotent
 /// and leaves no descriptor behind for a late wakeup to write into.
 ///
+/// HOOK-X17 is the optional transport hook: a third-party backend (here one wrapping
+/// the backend under test) supplies its own stream transport through
+/// ``SelectorBackend/makeSocketTransport(_:)`` and the loop uses it for
+/// `createConnection` and for a server's connections, with the request's contract
+/// (fd ownership, server accounting, teardown) kept.
+///
 /// BAD-X02 is a backend breaking the contract in ways BAD-14 does not: `wait`
 /// reporting a negative fd, and an fd the loop watched but has since unregistered (a
 /// stale event). Each is reported to the exception handler naming the backend, the
 /// hook and the fd; no callback of the stale fd runs; the loop keeps running. The
 /// backend under test is wrapped so the case decides what `wait` reports.
 enum HookContractCases {
-    static let all: [ConformanceCase] = readiness + registration + timeouts + lifecycle + [
+    static let all: [ConformanceCase] = readiness + registration + timeouts + lifecycle + transports + [
         ConformanceCase(
             "BAD-X02", "wait reporting a negative or an unregistered-since fd is reported, runs nothing, and the loop goes on"
         ) { ctx in
             let backend = InjectingBackend(inner: try ctx.backend.make())
-            let loop = BaseEventLoop(backend: backend, logger: ctx.capturingLogger())
-            loop.setDebug(ctx.debug)
-            loop.setExceptionHandler(ctx.recordingHandler)
-            ctx.onCleanup { try? loop.close() }
+            let loop = ctx.makeLoop(on: backend)
             let (fd, _) = try ctx.socketPair()
             let ran = Recorder<String>()
             try loop.addReader(fd) { ran.record("stale reader") }
@@ -54,6 +57,45 @@ enum HookContractCases {
                     (call.error as? LoopError)?.kind == .backendFailure,
                     "the error must be LoopError.backendFailure, got \(String(describing: call.error))")
             }
+            try loop.close()
+        },
+    ]
+}
+
+// MARK: - The transport hook
+
+extension HookContractCases {
+    static let transports: [ConformanceCase] = [
+        ConformanceCase(
+            "HOOK-X17",
+            "a backend's own transport from makeSocketTransport is what createConnection returns and what a server's connections get; writes go through it, its fd is owned, waitClosed waits for it"
+        ) { ctx in
+            let backend = TransportWrappingBackend(inner: try ctx.backend.make())
+            let loop = ctx.makeLoop(on: backend)
+            let client = TCPCases.Peer(loop)
+            let writes = try SocketCases.run(ctx, loop) { () async throws -> Int in
+                let server = try await loop.createServer({ TCPCases.Echo() }, host: "127.0.0.1", port: 0)
+                let port = try TCPCases.serverPort(ctx, server)
+                let (transport, _) = try await loop.createConnection({ client }, host: "127.0.0.1", port: port)
+                guard let counting = transport as? CountingTransport else {
+                    throw ctx.failure("createConnection returned \(type(of: transport)), not the backend's transport")
+                }
+                try transport.write(Array("abc".utf8))
+                try transport.writelines([Array("de".utf8), Array("f".utf8)])
+                try await TCPCases.until { client.received.count == 6 }
+                try ctx.expectEqual(backend.made.all.sorted(), ["accepted", "connection"], "transports the hook made")
+                guard let fd = transport.extraInfo("socket") as? Int32 else { throw ctx.failure("no \"socket\" extra info") }
+                try ctx.expectLoopError(.fdInUseByTransport, "addReader on the hook transport's fd") { try loop.addReader(fd) {} }
+                transport.close()
+                try await client.lost.value
+                server.close()
+                try await server.waitClosed()
+                try ctx.expectEqual(backend.made.all.sorted(), ["accepted", "connection"], "transports the hook made")
+                return counting.writes
+            }
+            try ctx.expectEqual(writes, 2, "writes counted by the backend's transport")
+            try ctx.expectEqual(client.received, Array("abcdef".utf8), "echoed bytes")
+            try ctx.expectEqual(client.events, ["made", "data", "lost(nil)"], "client events")
             try loop.close()
         },
     ]
@@ -402,25 +444,12 @@ private func isReadable(_ fd: Int32, withinMilliseconds milliseconds: Int32) -> 
 
 /// Delegates every hook to the backend under test; the next `wait` also reports the
 /// injected descriptors.
-private final class InjectingBackend: SelectorBackend {
-    let inner: any SelectorBackend
+private final class InjectingBackend: DelegatingBackend, @unchecked Sendable {
     private let pending = Mutex<[Int32]>([])
-
-    init(inner: any SelectorBackend) { self.inner = inner }
 
     func inject(_ fds: [Int32]) { pending.withLock { $0 = fds } }
 
-    var name: String { inner.name }
-    var capabilities: BackendCapabilities { inner.capabilities }
-    var details: String { inner.details }
-    func now() -> Double { inner.now() }
-    func register(fd: Int32, interest: IOEvents) throws { try inner.register(fd: fd, interest: interest) }
-    func modify(fd: Int32, interest: IOEvents) throws { try inner.modify(fd: fd, interest: interest) }
-    func unregister(fd: Int32) throws { try inner.unregister(fd: fd) }
-    func wakeup() { inner.wakeup() }
-    func close() { inner.close() }
-
-    func wait(timeout: Duration?, into ready: inout ReadinessBuffer) throws {
+    override func wait(timeout: Duration?, into ready: inout ReadinessBuffer) throws {
         try inner.wait(timeout: timeout, into: &ready)
         let fds = pending.withLock { pending in
             defer { pending.removeAll() }
@@ -428,4 +457,50 @@ private final class InjectingBackend: SelectorBackend {
         }
         for fd in fds { ready.append(fd: fd, events: [.readable, .writable]) }
     }
+}
+
+/// Delegates every hook to the backend under test; its transport hook wraps the
+/// transport the backend (or, when it declines, the loop) would make in a
+/// ``CountingTransport``. Loop-thread only apart from the delegated `wakeup`.
+private final class TransportWrappingBackend: DelegatingBackend, @unchecked Sendable {
+    /// "connection" or "accepted" per transport made, in order.
+    let made = Recorder<String>()
+
+    override func makeSocketTransport(_ request: SocketTransportRequest) throws -> (any Transport)? {
+        let wrapped = try inner.makeSocketTransport(request) ?? SocketTransport(request)
+        made.record(request.server == nil ? "connection" : "accepted")
+        return CountingTransport(wrapped)
+    }
+}
+
+/// A transport that forwards everything to another one and counts the writes
+/// (`write` and `writelines` calls) made through it.
+private final class CountingTransport: Transport {
+    let inner: any Transport
+    private(set) var writes = 0
+
+    init(_ inner: any Transport) { self.inner = inner }
+
+    var isClosing: Bool { inner.isClosing }
+    var `protocol`: any BaseProtocol { inner.protocol }
+    func setProtocol(_ protocol: any BaseProtocol) { inner.setProtocol(`protocol`) }
+    func extraInfo(_ key: String) -> Any? { inner.extraInfo(key) }
+    func close() { inner.close() }
+    var isReading: Bool { inner.isReading }
+    func pauseReading() { inner.pauseReading() }
+    func resumeReading() { inner.resumeReading() }
+    func write(_ bytes: [UInt8]) throws {
+        writes += 1
+        try inner.write(bytes)
+    }
+    func writelines(_ pieces: [[UInt8]]) throws {
+        writes += 1
+        try inner.writelines(pieces)
+    }
+    func writeEof() throws { try inner.writeEof() }
+    var canWriteEof: Bool { inner.canWriteEof }
+    func abort() { inner.abort() }
+    var writeBufferSize: Int { inner.writeBufferSize }
+    var writeBufferLimits: (low: Int, high: Int) { inner.writeBufferLimits }
+    func setWriteBufferLimits(high: Int?, low: Int?) throws { try inner.setWriteBufferLimits(high: high, low: low) }
 }

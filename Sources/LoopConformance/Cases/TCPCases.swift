@@ -432,7 +432,7 @@ enum TCPCases {
             try ctx.expectEqual(contexts.count, 1, "handler calls")
             try ctx.expectEqual(contexts.first?.message, "Fatal error: protocol.data_received() call failed.", "message")
             try ctx.expect(contexts.first?.error is Boom, "the handler's error")
-            try ctx.expect(contexts.first?.transport is SocketTransport && contexts.first?.protocol === server, "transport and protocol in the context")
+            try ctx.expect(contexts.first?.transport != nil && contexts.first?.transport === server.transport && contexts.first?.protocol === server, "transport and protocol in the context")
             try ctx.expect(server.lostError is Boom, "connectionLost(E)")
             try loop.close()
         },
@@ -612,11 +612,16 @@ enum TCPCases {
         var lostError: (any Error)?
         var onPause: (() -> Void)?
         var onResume: (() -> Void)?
+        /// The transport `connectionMade` got.
+        weak var transport: (any BaseTransport)?
         let lost: Future<Void>
 
         init(_ loop: BaseEventLoop) { lost = loop.createFuture(of: Void.self) }
 
-        func connectionMade(_ transport: any BaseTransport) throws { events.append("made") }
+        func connectionMade(_ transport: any BaseTransport) throws {
+            events.append("made")
+            self.transport = transport
+        }
         func dataReceived(_ bytes: [UInt8]) throws {
             if events.last != "data" { events.append("data") }
             if let failOnData { throw failOnData }
@@ -671,10 +676,10 @@ enum TCPCases {
     static func connect(
         _ ctx: CaseContext, _ loop: BaseEventLoop, _ client: Peer, _ server: some BaseProtocol & Sendable,
         localAddr: (host: String, port: Int)? = nil
-    ) async throws -> (SocketTransport, SocketTransport, Bool) {
+    ) async throws -> (any Transport, any Transport, Bool) {
         let (listener, address) = try SocketCases.listen(ctx, on: SocketAddress(host: "127.0.0.1", port: 0))
         guard case .ipv4(_, let port) = address else { throw ctx.failure("listener address \(address)") }
-        let accepting = try loop.createTask { () async throws -> SocketTransport in
+        let accepting = try loop.createTask { () async throws -> any Transport in
             let (fd, _) = try await loop.sockAccept(listener)
             return try await loop.connectAcceptedSocket({ server }, fd).transport
         }

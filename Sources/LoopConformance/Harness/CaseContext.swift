@@ -46,6 +46,17 @@ public final class CaseContext: @unchecked Sendable {
         return loop
     }
 
+    /// A loop on `backend` (a wrapper around the backend under test), in the suite's
+    /// debug mode, whose exception handler records every call. The loop is the case's
+    /// own (the harness does not track it): the case closes it, or the cleanup does.
+    public func makeLoop(on backend: any SelectorBackend) -> BaseEventLoop {
+        let loop = BaseEventLoop(backend: backend, logger: capturingLogger())
+        loop.setDebug(debug)
+        loop.setExceptionHandler(recordingHandler)
+        onCleanup { try? loop.close() }
+        return loop
+    }
+
     /// The handler the harness installs: records the call for ``takeExceptionContexts()``.
     public var recordingHandler: ExceptionHandler {
         { [weak self] _, context in self?.state.withLock { $0.handlerCalls.append(context) } }

@@ -18,7 +18,8 @@ import CLoopShims
 /// a backend that omits one does not compile.
 ///
 /// ## Optional hooks
-/// ``capabilities``, ``details`` and the clock hook ``now()`` have defaults.
+/// ``capabilities``, ``details``, the clock hook ``now()`` and the transport hook
+/// ``makeSocketTransport(_:)`` have defaults.
 public protocol SelectorBackend: AnyObject, Sendable {
     /// The registry name of this backend, e.g. `"epoll"`.
     var name: String { get }
@@ -66,6 +67,40 @@ public protocol SelectorBackend: AnyObject, Sendable {
     /// Optional clock hook: the loop's time in seconds, monotonic, never going
     /// backwards. Defaults to `CLOCK_MONOTONIC`; a virtual-time backend overrides it.
     func now() -> Double
+
+    /// Optional transport hook (asyncio's `_make_socket_transport`): a transport for a
+    /// connected stream socket (TCP or Unix), or `nil` for the loop's own readiness-based
+    /// ``SocketTransport`` (the default). Datagram and pipe transports are always the
+    /// loop's own.
+    ///
+    /// Called on the loop's thread whenever the loop wraps a connected stream socket:
+    /// `createConnection`, `connectAcceptedSocket`, the Unix variants, and each
+    /// connection a ``Server`` accepts. A transport returned here must keep the contract
+    /// of ``SocketTransport``, which the conformance suite checks for every backend:
+    /// - it owns `request.fd` and calls the request's
+    ///   ``SocketTransportRequest/start(_:description:startReading:)`` once, from its
+    ///   initializer (ownership mark, server accounting, `connectionMade` as a loop
+    ///   callback, then reading, then the waiter);
+    /// - protocol methods run only as loop callbacks, never from inside
+    ///   ``wait(timeout:into:)``, in the order `connectionMade`, `dataReceived`
+    ///   (or `getBuffer`/`bufferUpdated`)…, `eofReceived`, `connectionLost`;
+    /// - write flow control and its marks follow ``WriteFlowControl``, ignored writes
+    ///   after a lost connection ``ConnectionLostCounter``, and extra info includes
+    ///   ``SocketTransportRequest/prepareSocket()``'s keys;
+    /// - errors go through ``SocketTransportRequest/reportFatalError(_:message:transport:protocol:)``
+    ///   with SocketTransport's messages (e.g. "Fatal error: protocol.data_received()
+    ///   call failed.") and close the transport with `connectionLost(error)`; a reset
+    ///   peer is a ``SystemError`` (ECONNRESET, EPIPE);
+    /// - it calls ``SocketTransportRequest/markClosing()`` when it starts closing and
+    ///   ends with ``SocketTransportRequest/finish(_:kind:protocol:error:)`` exactly once,
+    ///   which calls `connectionLost`, closes the fd and uncounts the server's connection.
+    ///
+    /// A transport may outlive the backend: ``close()`` must leave the backend's
+    /// transports harmless (they then stop doing I/O), since a program may close a loop
+    /// with transports still open. Throwing fails the connection: the caller of
+    /// `createConnection` (…) gets the error; a server closes the accepted fd and
+    /// reports the error to the exception handler.
+    func makeSocketTransport(_ request: SocketTransportRequest) throws -> (any Transport)?
 }
 
 extension SelectorBackend {
@@ -75,6 +110,8 @@ extension SelectorBackend {
 
     @inlinable
     public func now() -> Double { MonotonicClock.seconds() }
+
+    public func makeSocketTransport(_ request: SocketTransportRequest) throws -> (any Transport)? { nil }
 }
 
 /// Readings of the system's monotonic clock.

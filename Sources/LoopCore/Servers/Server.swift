@@ -7,8 +7,9 @@ import Darwin
 #endif
 
 /// A listening TCP server made by `BaseEventLoop.createServer` (asyncio's `Server`):
-/// it owns its listening sockets and wraps each accepted connection in a
-/// ``SocketTransport`` with a protocol from its factory. Use it on the loop's thread.
+/// it owns its listening sockets and wraps each accepted connection in a transport (a
+/// ``SocketTransport``, or the backend's own: ``SelectorBackend/makeSocketTransport(_:)``)
+/// with a protocol from its factory. Use it on the loop's thread.
 ///
 /// ```swift
 /// let server = try await loop.createServer({ EchoServer() }, host: "127.0.0.1", port: 8888)
@@ -160,9 +161,8 @@ public final class Server: CustomStringConvertible, @unchecked Sendable {
             }
             do {
                 let made = try factory()
-                let transport = try SocketTransport(loop: loop, fd: connection, protocol: made, waiter: nil)
-                activeCount += 1
-                transport.onDetach = { [self] in detach() }
+                _ = try loop.makeSocketTransport(SocketTransportRequest(
+                    loop: loop, fd: connection, protocol: made, waiter: nil, server: self))
             } catch {
                 _ = Glibc.close(connection)
                 loop.callExceptionHandler(ExceptionContext(
@@ -187,7 +187,13 @@ public final class Server: CustomStringConvertible, @unchecked Sendable {
         }
     }
 
-    private func detach() {
+    /// Counts a connection's transport (asyncio's `_attach`); see ``SocketTransportRequest``.
+    func attach() {
+        activeCount += 1
+    }
+
+    /// Uncounts a connection's transport once it closed its socket (asyncio's `_detach`).
+    func detach() {
         activeCount -= 1
         if activeCount == 0 && closed { wakeWaiters() }
     }

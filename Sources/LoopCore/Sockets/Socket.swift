@@ -112,6 +112,18 @@ public enum Socket {
         guard Glibc.shutdown(fd, Int32(truncatingIfNeeded: how)) == 0 else { throw SystemError(errno: errno, call: "shutdown(\(fd), \(how))") }
     }
 
+    /// Sends what a non-blocking socket takes of `bytes` now (`send(2)` with
+    /// `MSG_NOSIGNAL`, so a gone peer is EPIPE, not SIGPIPE) and returns how many bytes
+    /// it took: 0 when it would block or was interrupted.
+    /// - Throws: ``SystemError`` for any other failure (EPIPE, ECONNRESET, …).
+    public static func sendAvailable(_ fd: Int32, _ bytes: [UInt8]) throws(SystemError) -> Int {
+        let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        if sent >= 0 { return sent }
+        let failure = errno
+        if failure == EAGAIN || failure == EWOULDBLOCK || failure == EINTR { return 0 }
+        throw SystemError(errno: failure, call: "send(\(fd))")
+    }
+
     /// Closes the descriptor.
     public static func close(_ fd: Int32) throws {
         guard Glibc.close(fd) == 0 else { throw SystemError(errno: errno, call: "close(\(fd))") }

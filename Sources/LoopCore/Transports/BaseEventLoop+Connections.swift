@@ -44,7 +44,7 @@ extension BaseEventLoop {
         _ factory: () throws -> P, host: String?, port: Int?, family: AddressFamily = .unspecified,
         proto: Int32 = 0, flags: Int32 = 0, localAddr: (host: String, port: Int)? = nil,
         happyEyeballsDelay: Duration? = nil, interleave: Int? = nil
-    ) async throws -> (transport: SocketTransport, protocol: P) {
+    ) async throws -> (transport: any Transport, protocol: P) {
         try checkTransportCall("createConnection")
         guard host != nil || port != nil else {
             throw LoopError(.invalidArgument, "createConnection: host and port was not specified and no sock specified")
@@ -93,7 +93,7 @@ extension BaseEventLoop {
 
     /// Wraps the connected stream socket `sock` in a transport (as
     /// ``connectAcceptedSocket(_:_:)``); asyncio's `create_connection(sock=…)`.
-    public func createConnection<P: BaseProtocol>(_ factory: () throws -> P, sock: Int32) async throws -> (transport: SocketTransport, protocol: P) {
+    public func createConnection<P: BaseProtocol>(_ factory: () throws -> P, sock: Int32) async throws -> (transport: any Transport, protocol: P) {
         try await connectAcceptedSocket(factory, sock)
     }
 
@@ -101,7 +101,7 @@ extension BaseEventLoop {
     /// Always throws ``LoopError/Kind-swift.enum/invalidArgument``.
     public func createConnection<P: BaseProtocol>(
         _ factory: () throws -> P, host: String?, port: Int?, sock: Int32
-    ) async throws -> (transport: SocketTransport, protocol: P) {
+    ) async throws -> (transport: any Transport, protocol: P) {
         try checkTransportCall("createConnection")
         if host == nil && port == nil { return try await connectAcceptedSocket(factory, sock) }
         throw LoopError(.invalidArgument, "createConnection: host/port and sock can not be specified at the same time")
@@ -110,7 +110,7 @@ extension BaseEventLoop {
     /// Wraps a connected stream socket (e.g. one accepted outside the loop) in a
     /// transport: the socket is made non-blocking, the transport owns and closes it.
     /// Returns once the protocol made by `factory` got `connectionMade`.
-    public func connectAcceptedSocket<P: BaseProtocol>(_ factory: () throws -> P, _ fd: Int32) async throws -> (transport: SocketTransport, protocol: P) {
+    public func connectAcceptedSocket<P: BaseProtocol>(_ factory: () throws -> P, _ fd: Int32) async throws -> (transport: any Transport, protocol: P) {
         try checkTransportCall("connectAcceptedSocket")
         guard try Socket.type(of: fd) == .stream else {
             throw LoopError(.invalidArgument, "connectAcceptedSocket: A Stream Socket was expected, got fd \(fd)")
@@ -121,16 +121,16 @@ extension BaseEventLoop {
 
     // MARK: Implementation
 
-    /// Makes the protocol and the transport for the connected socket `fd` and waits
-    /// until `connectionMade` ran. Before the transport exists, a failure closes `fd`
+    /// Makes the protocol and the transport (the backend's, else a ``SocketTransport``)
+    /// for the connected socket `fd` and waits until `connectionMade` ran. Before the transport exists, a failure closes `fd`
     /// when `closeOnFailure` (the loop made it); afterwards the transport closes it.
-    func wrapSocket<P: BaseProtocol>(_ factory: () throws -> P, _ fd: Int32, closeOnFailure: Bool) async throws -> (transport: SocketTransport, protocol: P) {
+    func wrapSocket<P: BaseProtocol>(_ factory: () throws -> P, _ fd: Int32, closeOnFailure: Bool) async throws -> (transport: any Transport, protocol: P) {
         let made: P
-        let transport: SocketTransport
+        let transport: any Transport
         let waiter = createFuture(of: Void.self, from: nil)
         do {
             made = try factory()
-            transport = try SocketTransport(loop: self, fd: fd, protocol: made, waiter: waiter)
+            transport = try makeSocketTransport(SocketTransportRequest(loop: self, fd: fd, protocol: made, waiter: waiter, server: nil))
         } catch {
             if closeOnFailure { _ = Glibc.close(fd) }
             throw error

@@ -23,7 +23,7 @@ extension BaseEventLoop {
     /// listens on. The factory is called only once connected.
     public func createUnixConnection<P: BaseProtocol>(
         _ factory: () throws -> P, path: String
-    ) async throws -> (transport: SocketTransport, protocol: P) {
+    ) async throws -> (transport: any Transport, protocol: P) {
         try checkTransportCall("createUnixConnection")
         let address = try SocketAddress(unixPath: path)
         let fd = try Socket.make(.unix, .stream)
@@ -41,7 +41,7 @@ extension BaseEventLoop {
     /// was expected") for any other kind of socket.
     public func createUnixConnection<P: BaseProtocol>(
         _ factory: () throws -> P, sock: Int32
-    ) async throws -> (transport: SocketTransport, protocol: P) {
+    ) async throws -> (transport: any Transport, protocol: P) {
         try checkTransportCall("createUnixConnection")
         try checkUnixStreamSocket(sock, "createUnixConnection")
         return try await connectAcceptedSocket(factory, sock)
@@ -52,7 +52,7 @@ extension BaseEventLoop {
     /// at the same time"); neither → "path was not specified, and no sock specified".
     public func createUnixConnection<P: BaseProtocol>(
         _ factory: () throws -> P, path: String?, sock: Int32?
-    ) async throws -> (transport: SocketTransport, protocol: P) {
+    ) async throws -> (transport: any Transport, protocol: P) {
         try checkTransportCall("createUnixConnection")
         switch (path, sock) {
         case (.some(let path), .none): return try await createUnixConnection(factory, path: path)

@@ -42,11 +42,9 @@ public final class DatagramTransport: BaseTransport, CustomStringConvertible {
     private var currentProtocol: any BaseProtocol
     private var extra: [String: Any] = [:]
     private var closing = false
-    private var connectionLostCount = 0
+    private var lost = ConnectionLostCounter()
     private var socketClosed = false
     private var flow = WriteFlowControl()
-    private var lowWater = 16384
-    private var highWater = 65536
     // Datagrams waiting for the writer, the first one at `queueHead`.
     private var queue: [(bytes: [UInt8], address: SocketAddress?)] = []
     private var queueHead = 0
@@ -94,7 +92,7 @@ public final class DatagramTransport: BaseTransport, CustomStringConvertible {
         loop.setTransportOwner(fd, nil)
         _ = try? loop.transportRemoveReader(fd)
         if buffered == 0 && queueHead == queue.count {
-            connectionLostCount += 1
+            lost.markLost()
             _ = try? loop.transportRemoveWriter(fd)
             _ = try? loop.callSoon({ [self] in callConnectionLost(nil) }, from: nil)
         }
@@ -119,11 +117,8 @@ public final class DatagramTransport: BaseTransport, CustomStringConvertible {
         if connectedAddress == nil && address == nil {
             throw LoopError(.invalidArgument, "sendto: an address is required on an endpoint without a remote address")
         }
-        if connectionLostCount > 0 {
-            if connectionLostCount >= SocketTransport.lostWriteWarningThreshold {
-                loop.logger.warning("socket.send() raised exception.")
-            }
-            connectionLostCount += 1
+        if lost.isLost {
+            lost.ignoreWrite(loop: loop)
             return
         }
         let target = connectedAddress == nil ? address : nil
@@ -147,18 +142,12 @@ public final class DatagramTransport: BaseTransport, CustomStringConvertible {
 
     /// The send queue's flow-control marks (pauseWriting above high, resumeWriting at
     /// or below low), as for stream transports.
-    public var writeBufferLimits: (low: Int, high: Int) { (lowWater, highWater) }
+    public var writeBufferLimits: (low: Int, high: Int) { flow.limits }
 
     /// Sets the flow-control marks with asyncio's rules; throws
     /// ``LoopError/Kind-swift.enum/invalidArgument`` unless high ≥ low ≥ 0.
     public func setWriteBufferLimits(high: Int? = nil, low: Int? = nil) throws {
-        let high = high ?? (low.map { 4 * $0 } ?? 64 * 1024)
-        let low = low ?? high / 4
-        guard high >= low, low >= 0 else {
-            throw LoopError(.invalidArgument, "setWriteBufferLimits: high (\(high)) must be >= low (\(low)) must be >= 0")
-        }
-        highWater = high
-        lowWater = low
+        try flow.setLimits(high: high, low: low)
         maybePauseProtocol()
     }
 
@@ -174,7 +163,7 @@ public final class DatagramTransport: BaseTransport, CustomStringConvertible {
     }
 
     private func readReady() {
-        if connectionLostCount > 0 { return }
+        if lost.isLost { return }
         let scratch = loop.readScratch
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
@@ -201,7 +190,7 @@ public final class DatagramTransport: BaseTransport, CustomStringConvertible {
     }
 
     private func writeReady() {
-        if connectionLostCount > 0 { return }
+        if lost.isLost { return }
         while queueHead < queue.count {
             let (bytes, address) = queue[queueHead]
             let sent = send(bytes, to: address)
@@ -247,15 +236,15 @@ public final class DatagramTransport: BaseTransport, CustomStringConvertible {
     }
 
     private func maybePauseProtocol() {
-        flow.pauseIfNeeded(buffered: buffered, high: highWater, protocol: currentProtocol, transport: self, loop: loop)
+        flow.pauseIfNeeded(buffered: buffered, protocol: currentProtocol, transport: self, loop: loop)
     }
 
     private func maybeResumeProtocol() {
-        flow.resumeIfNeeded(buffered: buffered, low: lowWater, protocol: currentProtocol, transport: self, loop: loop)
+        flow.resumeIfNeeded(buffered: buffered, protocol: currentProtocol, transport: self, loop: loop)
     }
 
     private func forceClose(_ error: (any Error)?) {
-        if connectionLostCount > 0 { return }
+        if lost.isLost { return }
         if queueHead < queue.count {
             queue.removeAll()
             queueHead = 0
@@ -267,7 +256,7 @@ public final class DatagramTransport: BaseTransport, CustomStringConvertible {
             loop.setTransportOwner(fd, nil)
             _ = try? loop.transportRemoveReader(fd)
         }
-        connectionLostCount += 1
+        lost.markLost()
         _ = try? loop.callSoon({ [self] in callConnectionLost(error) }, from: nil)
     }
 

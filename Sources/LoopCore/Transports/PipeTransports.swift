@@ -151,16 +151,12 @@ public final class ReadPipeTransport: ReadTransport, CustomStringConvertible {
 ///
 /// Create one with ``BaseEventLoop/connectWritePipe(_:_:)``.
 public final class WritePipeTransport: WriteTransport, CustomStringConvertible {
-    /// Ignored writes (after closing) counted before each further one logs a warning:
-    /// as in asyncio, the sixth write after `close()` is the first to warn.
-    static let lostWriteWarningThreshold = 5
-
     private unowned let loop: BaseEventLoop
     private let fd: Int32
     private let watchesReadEnd: Bool
     private var currentProtocol: any BaseProtocol
     private var closing = false
-    private var connectionLostCount = 0
+    private var lost = ConnectionLostCounter()
     private var pipeClosed = false
     private var flow = WriteFlowControl()
     private var buffer = WriteBuffer()
@@ -204,11 +200,8 @@ public final class WritePipeTransport: WriteTransport, CustomStringConvertible {
     /// closing, as in asyncio; never throws.
     public func write(_ bytes: [UInt8]) throws {
         if bytes.isEmpty { return }
-        if connectionLostCount > 0 || closing {
-            if connectionLostCount >= Self.lostWriteWarningThreshold {
-                loop.logger.warning("pipe closed by peer or os.write(pipe, data) raised exception.")
-            }
-            connectionLostCount += 1
+        if lost.isLost || closing {
+            lost.ignoreWrite(loop: loop, warning: "pipe closed by peer or os.write(pipe, data) raised exception.")
             return
         }
         var written = 0
@@ -218,7 +211,7 @@ public final class WritePipeTransport: WriteTransport, CustomStringConvertible {
                 if count == bytes.count { return }
                 written = count
             } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
-                connectionLostCount += 1
+                lost.markLost()
                 fatalError(SystemError(errno: errno, call: "write(\(fd))"), "Fatal write error on pipe transport")
                 return
             }
@@ -226,10 +219,6 @@ public final class WritePipeTransport: WriteTransport, CustomStringConvertible {
         }
         buffer.append(bytes[written...])
         maybePauseProtocol()
-    }
-
-    public func writelines(_ pieces: [[UInt8]]) throws {
-        try write(pieces.flatMap { $0 })
     }
 
     /// Closes the pipe once the buffered bytes are sent (asyncio's `write_eof`).
@@ -249,10 +238,10 @@ public final class WritePipeTransport: WriteTransport, CustomStringConvertible {
 
     public var writeBufferSize: Int { buffer.count }
 
-    public var writeBufferLimits: (low: Int, high: Int) { (buffer.low, buffer.high) }
+    public var writeBufferLimits: (low: Int, high: Int) { flow.limits }
 
     public func setWriteBufferLimits(high: Int? = nil, low: Int? = nil) throws {
-        try buffer.setLimits(high: high, low: low)
+        try flow.setLimits(high: high, low: low)
         maybePauseProtocol()
     }
 
@@ -268,9 +257,9 @@ public final class WritePipeTransport: WriteTransport, CustomStringConvertible {
     }
 
     private func writeReady() {
-        if connectionLostCount > 0 { return }
+        if lost.isLost { return }
         if let failure = buffer.drain({ [fd] in Glibc.write(fd, $0.baseAddress, $0.count) }) {
-            connectionLostCount += 1
+            lost.markLost()
             fatalError(SystemError(errno: failure, call: "write(\(fd))"), "Fatal write error on pipe transport")
             return
         }
@@ -286,11 +275,11 @@ public final class WritePipeTransport: WriteTransport, CustomStringConvertible {
     }
 
     private func maybePauseProtocol() {
-        flow.pauseIfNeeded(buffered: buffer.count, high: buffer.high, protocol: currentProtocol, transport: self, loop: loop)
+        flow.pauseIfNeeded(buffered: buffer.count, protocol: currentProtocol, transport: self, loop: loop)
     }
 
     private func maybeResumeProtocol() {
-        flow.resumeIfNeeded(buffered: buffer.count, low: buffer.low, protocol: currentProtocol, transport: self, loop: loop)
+        flow.resumeIfNeeded(buffered: buffer.count, protocol: currentProtocol, transport: self, loop: loop)
     }
 
     /// asyncio's `_fatal_error`: system errors end the transport quietly; anything

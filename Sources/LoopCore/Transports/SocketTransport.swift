@@ -16,47 +16,37 @@ import Darwin
 /// asyncio; from the fifth such write on, each one logs the warning
 /// "socket.send() raised exception.".
 ///
-/// Create one with `BaseEventLoop.createConnection`, `connectAcceptedSocket` or a server.
+/// The loop makes one for every connected stream socket unless its backend supplies
+/// its own transport (``SelectorBackend/makeSocketTransport(_:)``); the public
+/// methods return it as `any Transport`. A backend may also make one itself, e.g. to
+/// wrap it.
 public final class SocketTransport: Transport, CustomStringConvertible {
-    /// The read size (asyncio's `max_size`).
-    /// Writes ignored after a lost connection before each further one logs a warning.
-    static let lostWriteWarningThreshold = 5
-
     private unowned let loop: BaseEventLoop
+    private let request: SocketTransportRequest
     private let fd: Int32
     private var currentProtocol: any BaseProtocol
-    private var extra: [String: Any] = [:]
+    private let extra: [String: Any]
     private var closing = false
     private var paused = false
     private var eof = false
-    private var connectionLostCount = 0
+    private var lost = ConnectionLostCounter()
     private var flow = WriteFlowControl()
     private var socketClosed = false
     private var buffer = WriteBuffer()
-    /// Called once the transport has closed its socket (servers count connections).
-    var onDetach: (() -> Void)?
 
-    /// Takes `fd` over (a connected, non-blocking stream socket) and schedules
-    /// `connectionMade` and reading; `waiter` completes after `connectionMade` ran.
-    init(loop: BaseEventLoop, fd: Int32, protocol: any BaseProtocol, waiter: Future<Void>?) throws {
-        self.loop = loop
-        self.fd = fd
-        self.currentProtocol = `protocol`
-        if let family = try? Socket.family(of: fd), family == .inet || family == .inet6 {
-            try? Socket.setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
-        }
-        extra["socket"] = fd
-        extra["sockname"] = try? Socket.localAddress(fd)
-        extra["peername"] = try? Socket.peerAddress(fd)
-        _ = try loop.callSoon({ [self] in try currentProtocol.connectionMade(self) }, from: nil)
-        _ = try loop.callSoon({ [self] in
+    /// Takes over the request's socket and schedules `connectionMade`, reading, and the
+    /// request's waiter (see ``SocketTransportRequest/start(_:description:startReading:)``).
+    /// Throws when the loop is closed.
+    public init(_ request: SocketTransportRequest) throws {
+        self.request = request
+        self.loop = request.loop
+        self.fd = request.fd
+        self.currentProtocol = request.protocol
+        self.extra = request.prepareSocket()
+        try request.start(self, description: "<SocketTransport fd=\(fd)>") { [self] in
             guard !closing, !paused else { return }
             try loop.transportAddReader(fd) { [self] in readReady() }
-        }, from: nil)
-        if let waiter {
-            _ = try loop.callSoon({ if !waiter.isDone { try waiter.setResult(()) } }, from: nil)
         }
-        loop.setTransportOwner(fd, "<SocketTransport fd=\(fd)>")
     }
 
     public var description: String { "<SocketTransport fd=\(socketClosed ? -1 : fd)\(closing ? " closing" : "")>" }
@@ -74,10 +64,10 @@ public final class SocketTransport: Transport, CustomStringConvertible {
     public func close() {
         if closing { return }
         closing = true
-        loop.setTransportOwner(fd, nil)
+        request.markClosing()
         _ = try? loop.transportRemoveReader(fd)
         if buffer.isEmpty {
-            connectionLostCount += 1
+            lost.markLost()
             _ = try? loop.transportRemoveWriter(fd)
             _ = try? loop.callSoon({ [self] in callConnectionLost(nil) }, from: nil)
         }
@@ -106,31 +96,24 @@ public final class SocketTransport: Transport, CustomStringConvertible {
             throw LoopError(.invalidState, "Cannot call write() after write_eof(); the transport's writing side is shut down")
         }
         if bytes.isEmpty { return }
-        if connectionLostCount > 0 {
-            if connectionLostCount >= Self.lostWriteWarningThreshold {
-                loop.logger.warning("socket.send() raised exception.")
-            }
-            connectionLostCount += 1
+        if lost.isLost {
+            lost.ignoreWrite(loop: loop)
             return
         }
         var remaining = bytes[...]
         if buffer.isEmpty {
-            let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if sent >= 0 {
+            do {
+                let sent = try Socket.sendAvailable(fd, bytes)
                 if sent == bytes.count { return }
                 remaining = bytes[sent...]
-            } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
-                fatalError(SystemError(errno: errno, call: "send(\(fd))"), "Fatal write error on socket transport")
+            } catch {
+                fatalError(error, "Fatal write error on socket transport")
                 return
             }
             try loop.transportAddWriter(fd) { [self] in writeReady() }
         }
         buffer.append(remaining)
         maybePauseProtocol()
-    }
-
-    public func writelines(_ pieces: [[UInt8]]) throws {
-        try write(pieces.flatMap { $0 })
     }
 
     public func writeEof() throws {
@@ -145,85 +128,42 @@ public final class SocketTransport: Transport, CustomStringConvertible {
 
     public var writeBufferSize: Int { buffer.count }
 
-    public var writeBufferLimits: (low: Int, high: Int) { (buffer.low, buffer.high) }
+    public var writeBufferLimits: (low: Int, high: Int) { flow.limits }
 
     public func setWriteBufferLimits(high: Int? = nil, low: Int? = nil) throws {
-        try buffer.setLimits(high: high, low: low)
+        try flow.setLimits(high: high, low: low)
         maybePauseProtocol()
     }
 
     // MARK: Implementation
 
     private func readReady() {
-        if connectionLostCount > 0 { return }
-        if let buffered = currentProtocol as? any BufferedProtocol {
-            readIntoBuffer(buffered)
-        } else {
-            readData()
-        }
-    }
-
-    private func readData() {
-        let scratch = loop.readScratch
-        let count = Glibc.recv(fd, scratch.bytes.baseAddress, scratch.bytes.count, 0)
-        if count < 0 {
-            let failure = errno
-            if failure == EAGAIN || failure == EWOULDBLOCK || failure == EINTR { return }
-            fatalError(SystemError(errno: failure, call: "recv(\(fd))"), "Fatal read error on socket transport")
-            return
-        }
-        if count == 0 {
-            readEof()
-            return
-        }
-        let data = scratch.copy(count)
+        if lost.isLost { return }
+        var failure: Int32 = 0
+        let count: Int
         do {
-            guard let stream = currentProtocol as? any StreamProtocol else { return }
-            try stream.dataReceived(data)
-        } catch {
-            fatalError(error, "Fatal error: protocol.data_received() call failed.")
-        }
-    }
-
-    private func readIntoBuffer(_ target: any BufferedProtocol) {
-        let buffer: UnsafeMutableRawBufferPointer
-        do {
-            buffer = try target.getBuffer(sizeHint: -1)
-            guard buffer.count > 0 else {
-                throw LoopError(.invalidState, "get_buffer() returned an empty buffer")
+            count = try StreamDelivery.read(to: currentProtocol, on: loop) { [fd] memory in
+                let count = Glibc.recv(fd, memory.baseAddress, memory.count, 0)
+                if count < 0 { failure = errno }
+                return count
             }
         } catch {
-            fatalError(error, "Fatal error: protocol.get_buffer() call failed.")
-            return
-        }
-        let count = Glibc.recv(fd, buffer.baseAddress, buffer.count, 0)
-        if count < 0 {
-            let failure = errno
-            if failure == EAGAIN || failure == EWOULDBLOCK || failure == EINTR { return }
-            fatalError(SystemError(errno: failure, call: "recv(\(fd))"), "Fatal read error on socket transport")
+            fatalError(error.error, error.message)
             return
         }
         if count == 0 {
             readEof()
-            return
-        }
-        do {
-            try target.bufferUpdated(count)
-        } catch {
-            fatalError(error, "Fatal error: protocol.buffer_updated() call failed.")
+        } else if count < 0 && failure != EAGAIN && failure != EWOULDBLOCK && failure != EINTR {
+            fatalError(SystemError(errno: failure, call: "recv(\(fd))"), "Fatal read error on socket transport")
         }
     }
 
     private func readEof() {
         let keepOpen: Bool
         do {
-            switch currentProtocol {
-            case let buffered as any BufferedProtocol: keepOpen = try buffered.eofReceived()
-            case let stream as any StreamProtocol: keepOpen = try stream.eofReceived()
-            default: keepOpen = false
-            }
+            keepOpen = try StreamDelivery.endOfFile(to: currentProtocol)
         } catch {
-            fatalError(error, "Fatal error: protocol.eof_received() call failed.")
+            fatalError(error.error, error.message)
             return
         }
         if keepOpen {
@@ -234,7 +174,7 @@ public final class SocketTransport: Transport, CustomStringConvertible {
     }
 
     private func writeReady() {
-        if connectionLostCount > 0 { return }
+        if lost.isLost { return }
         if let failure = buffer.drain({ [fd] in Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) {
             _ = try? loop.transportRemoveWriter(fd)
             buffer.clear()
@@ -253,43 +193,40 @@ public final class SocketTransport: Transport, CustomStringConvertible {
     }
 
     private func maybePauseProtocol() {
-        flow.pauseIfNeeded(buffered: buffer.count, high: buffer.high, protocol: currentProtocol, transport: self, loop: loop)
+        flow.pauseIfNeeded(buffered: buffer.count, protocol: currentProtocol, transport: self, loop: loop)
     }
 
     private func maybeResumeProtocol() {
-        flow.resumeIfNeeded(buffered: buffer.count, low: buffer.low, protocol: currentProtocol, transport: self, loop: loop)
+        flow.resumeIfNeeded(buffered: buffer.count, protocol: currentProtocol, transport: self, loop: loop)
     }
 
     /// asyncio's `_fatal_error`: system errors (a reset peer, …) end the connection
     /// quietly; anything else also goes to the exception handler.
     private func fatalError(_ error: any Error, _ message: String) {
-        if !(error is SystemError) {
-            loop.callExceptionHandler(ExceptionContext(
-                message: message, error: error, transport: self, protocol: currentProtocol, socket: fd))
-        }
+        request.reportFatalError(error, message: message, transport: self, protocol: currentProtocol)
         forceClose(error)
     }
 
     private func forceClose(_ error: (any Error)?) {
-        if connectionLostCount > 0 { return }
+        if lost.isLost { return }
         if !buffer.isEmpty {
             buffer.clear()
             _ = try? loop.transportRemoveWriter(fd)
         }
         if !closing {
             closing = true
-            loop.setTransportOwner(fd, nil)
+            request.markClosing()
             _ = try? loop.transportRemoveReader(fd)
         }
-        connectionLostCount += 1
+        lost.markLost()
         _ = try? loop.callSoon({ [self] in callConnectionLost(error) }, from: nil)
     }
 
     private func callConnectionLost(_ error: (any Error)?) {
         guard !socketClosed else { return }
-        loop.tearDownTransport(self, kind: "SocketTransport", fd: fd, protocol: currentProtocol, error: error)
+        // Writes from now on are ignored (the fd is about to be closed), with asyncio's warning.
+        if !lost.isLost { lost.markLost() }
+        request.finish(self, kind: "SocketTransport", protocol: currentProtocol, error: error)
         socketClosed = true
-        onDetach?()
-        onDetach = nil
     }
 }

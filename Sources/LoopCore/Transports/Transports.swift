@@ -60,6 +60,13 @@ public protocol WriteTransport: BaseTransport {
     func setWriteBufferLimits(high: Int?, low: Int?) throws
 }
 
+extension WriteTransport {
+    /// Writes the concatenation of `pieces` with one ``write(_:)`` (asyncio's default).
+    public func writelines(_ pieces: [[UInt8]]) throws {
+        try write(pieces.flatMap { $0 })
+    }
+}
+
 /// A bidirectional stream transport (asyncio's `Transport`).
 public protocol Transport: ReadTransport, WriteTransport {}
 

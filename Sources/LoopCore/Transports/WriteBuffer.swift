@@ -7,17 +7,14 @@ import Darwin
 #endif
 
 /// A stream transport's write buffer (shared by ``SocketTransport`` and
-/// ``WritePipeTransport``): queued chunks, the first one consumed from an offset, and
-/// asyncio's flow-control marks. Loop-thread only, like its transports.
+/// ``WritePipeTransport``): queued chunks, the first one consumed from an offset.
+/// The flow-control marks are ``WriteFlowControl``'s. Loop-thread only, like its transports.
 struct WriteBuffer {
     private var chunks: [[UInt8]] = []
     private var chunkHead = 0
     private var headOffset = 0
     /// How many bytes wait.
     private(set) var count = 0
-    /// The flow-control marks (asyncio's defaults).
-    private(set) var low = 16384
-    private(set) var high = 65536
 
     var isEmpty: Bool { count == 0 }
 
@@ -67,17 +64,5 @@ struct WriteBuffer {
         chunkHead = 0
         headOffset = 0
         count = 0
-    }
-
-    /// Sets the marks by asyncio's rules (no high → 4 × low or 65536, no low → high / 4);
-    /// throws ``LoopError/Kind-swift.enum/invalidArgument`` unless high ≥ low ≥ 0.
-    mutating func setLimits(high: Int?, low: Int?) throws {
-        let high = high ?? (low.map { 4 * $0 } ?? 64 * 1024)
-        let low = low ?? high / 4
-        guard high >= low, low >= 0 else {
-            throw LoopError(.invalidArgument, "setWriteBufferLimits: high (\(high)) must be >= low (\(low)) must be >= 0")
-        }
-        self.high = high
-        self.low = low
     }
 }

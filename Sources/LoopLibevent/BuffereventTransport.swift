@@ -1,0 +1,394 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+internal import CLibevent
+import CLoopShims
+import LoopCore
+
+/// The libevent backend's stream-socket transport: a libevent bufferevent on the
+/// backend's own `event_base` reads the socket into its input buffer and writes its
+/// output buffer, and the transport keeps the contract of the loop's ``SocketTransport``
+/// (the conformance suite runs the same cases on both).
+///
+/// ``LibeventSelector`` supplies one for every TCP and Unix stream connection through
+/// ``SelectorBackend/makeSocketTransport(_:)``. Its extra info has the keys of
+/// ``SocketTransport`` plus ``bufferEventKey``.
+///
+/// - libevent's callbacks, which run inside the backend's `wait`, only record what
+///   happened and schedule one loop callback; protocol methods run in that callback,
+///   as ordinary loop callbacks, in SocketTransport's order (`connectionMade`,
+///   `dataReceived`…, `eofReceived`, `connectionLost`).
+/// - A write goes straight to the socket when nothing is buffered (as asyncio's
+///   transports do); what the socket does not take waits in the bufferevent's output
+///   buffer, which libevent writes as the socket drains. ``writeBufferSize`` is the
+///   output buffer's length; flow control follows ``WriteFlowControl``.
+/// - libevent writes without `MSG_NOSIGNAL`; while output waits, the backend blocks
+///   SIGPIPE on the loop thread during its wait and discards one raised there, so a
+///   reset peer is a ``SystemError`` (EPIPE) rather than the end of the process.
+/// - The bufferevent is freed exactly once: when the transport ends (before its socket
+///   is closed) or when the backend closes first, after which the transport does no I/O.
+///
+/// Loop-thread only, like every transport.
+public final class BuffereventTransport: Transport, CustomStringConvertible {
+    /// The extra-info key whose value is the transport's `struct bufferevent *` (an
+    /// `OpaquePointer`), present until the bufferevent is freed.
+    public static let bufferEventKey = "libevent.bufferevent"
+    /// The most libevent reads from the socket at once (asyncio's `max_size`).
+    static let maxReadSize = 256 * 1024
+
+    private unowned let loop: BaseEventLoop
+    private let request: SocketTransportRequest
+    private let fd: Int32
+    private weak var selector: LibeventSelector?
+    /// The bufferevent; `nil` once freed.
+    private var bufferEvent: OpaquePointer?
+    private var currentProtocol: any BaseProtocol
+    private let extra: [String: Any]
+    private var closing = false
+    private var paused = false
+    private var eof = false
+    private var finished = false
+    private var lost = ConnectionLostCounter()
+    private var flow = WriteFlowControl()
+    /// Whether this transport is counted in the backend's transports with waiting output.
+    private var outputCounted = false
+
+    // What libevent's callbacks recorded for the next `process()`.
+    private var processScheduled = false
+    private var sawEndOfFile = false
+    private var readFailure: Int32?
+    private var wroteSome = false
+    private var writeFailure: Int32?
+
+    init(_ request: SocketTransportRequest, base: OpaquePointer, selector: LibeventSelector) throws {
+        guard let bufferEvent = bufferevent_socket_new(base, request.fd, 0) else {
+            throw LoopError(.backendFailure, "libevent: bufferevent_socket_new failed for fd \(request.fd)")
+        }
+        self.request = request
+        self.loop = request.loop
+        self.fd = request.fd
+        self.selector = selector
+        self.bufferEvent = bufferEvent
+        self.currentProtocol = request.protocol
+        self.extra = request.prepareSocket()
+        bufferevent_setcb(
+            bufferEvent, buffereventReadCallback, buffereventWriteCallback, buffereventEventCallback,
+            Unmanaged.passUnretained(self).toOpaque())
+        bufferevent_setwatermark(bufferEvent, Int16(EV_WRITE), flow.low, 0)
+        _ = bufferevent_set_max_single_read(bufferEvent, Self.maxReadSize)
+        selector.adopt(self)
+        do {
+            try request.start(self, description: "<BuffereventTransport fd=\(fd)>") { [self] in
+                guard !closing, !paused, let live = self.bufferEvent else { return }
+                _ = bufferevent_enable(live, Int16(EV_READ))
+            }
+        } catch {
+            releaseBufferEvent()
+            throw error
+        }
+    }
+
+    public var description: String {
+        "<BuffereventTransport fd=\(finished ? -1 : fd)\(closing ? " closing" : "")>"
+    }
+
+    // MARK: BaseTransport
+
+    public var isClosing: Bool { closing }
+
+    public var `protocol`: any BaseProtocol { currentProtocol }
+
+    public func setProtocol(_ protocol: any BaseProtocol) { currentProtocol = `protocol` }
+
+    public func extraInfo(_ key: String) -> Any? {
+        if key == Self.bufferEventKey { return bufferEvent }
+        return extra[key]
+    }
+
+    public func close() {
+        if closing { return }
+        closing = true
+        request.markClosing()
+        if let bufferEvent { _ = bufferevent_disable(bufferEvent, Int16(EV_READ)) }
+        if writeBufferSize == 0 {
+            lost.markLost()
+            _ = try? loop.callSoon({ [self] in callConnectionLost(nil) }, from: nil)
+        }
+    }
+
+    // MARK: ReadTransport
+
+    public var isReading: Bool { !paused && !closing }
+
+    public func pauseReading() {
+        guard isReading else { return }
+        paused = true
+        if let bufferEvent { _ = bufferevent_disable(bufferEvent, Int16(EV_READ)) }
+    }
+
+    public func resumeReading() {
+        guard !closing, paused else { return }
+        paused = false
+        guard let bufferEvent else { return }
+        _ = bufferevent_enable(bufferEvent, Int16(EV_READ))
+        // Bytes or an end of file libevent read before the pause are delivered now.
+        if evbuffer_get_length(bufferevent_get_input(bufferEvent)) > 0 || sawEndOfFile || readFailure != nil {
+            scheduleProcessing()
+        }
+    }
+
+    // MARK: WriteTransport
+
+    public func write(_ bytes: [UInt8]) throws {
+        if eof {
+            throw LoopError(.invalidState, "Cannot call write() after write_eof(); the transport's writing side is shut down")
+        }
+        if bytes.isEmpty { return }
+        guard !lost.isLost, let bufferEvent else {
+            lost.ignoreWrite(loop: loop)
+            return
+        }
+        var remaining = bytes[...]
+        if evbuffer_get_length(bufferevent_get_output(bufferEvent)) == 0 {
+            do {
+                let sent = try Socket.sendAvailable(fd, bytes)
+                if sent == bytes.count { return }
+                remaining = bytes[sent...]
+            } catch {
+                fatalError(error, "Fatal write error on socket transport")
+                return
+            }
+        }
+        let added = remaining.withUnsafeBytes { bufferevent_write(bufferEvent, $0.baseAddress, $0.count) }
+        guard added == 0 else {
+            throw LoopError(.backendFailure, "libevent: bufferevent_write failed for fd \(fd)")
+        }
+        if !outputCounted {
+            outputCounted = true
+            selector?.outputWaiting(+1)
+        }
+        maybePauseProtocol()
+    }
+
+    public func writeEof() throws {
+        if closing || eof { return }
+        eof = true
+        if writeBufferSize == 0 { try Socket.shutdown(fd, Int(SHUT_WR)) }
+    }
+
+    public var canWriteEof: Bool { true }
+
+    public func abort() { forceClose(nil) }
+
+    /// The bytes waiting in the bufferevent's output buffer.
+    public var writeBufferSize: Int {
+        guard let bufferEvent else { return 0 }
+        return evbuffer_get_length(bufferevent_get_output(bufferEvent))
+    }
+
+    public var writeBufferLimits: (low: Int, high: Int) { flow.limits }
+
+    public func setWriteBufferLimits(high: Int? = nil, low: Int? = nil) throws {
+        try flow.setLimits(high: high, low: low)
+        // libevent calls the write callback whenever a write leaves at most `low` bytes.
+        if let bufferEvent { bufferevent_setwatermark(bufferEvent, Int16(EV_WRITE), flow.low, 0) }
+        maybePauseProtocol()
+    }
+
+    // MARK: libevent callbacks (inside the backend's wait: record and schedule only)
+
+    fileprivate func libeventRead() {
+        scheduleProcessing()
+    }
+
+    fileprivate func libeventWrote() {
+        wroteSome = true
+        scheduleProcessing()
+    }
+
+    fileprivate func libeventEvent(_ what: Int16, errno failure: Int32) {
+        let what = Int32(what)
+        if what & Int32(BEV_EVENT_WRITING) != 0 {
+            // A write returning 0 is reported as EOF while writing: the peer is gone.
+            writeFailure = what & Int32(BEV_EVENT_ERROR) != 0 ? socketError(failure, default: EPIPE) : EPIPE
+        } else if what & Int32(BEV_EVENT_ERROR) != 0 {
+            readFailure = socketError(failure, default: ECONNRESET)
+        } else if what & Int32(BEV_EVENT_EOF) != 0 {
+            sawEndOfFile = true
+        }
+        scheduleProcessing()
+    }
+
+    /// The backend is closing: free the bufferevent now (its base is about to go); the
+    /// transport does no more I/O.
+    func backendClosing() {
+        releaseBufferEvent()
+    }
+
+    // MARK: Implementation (loop callbacks)
+
+    private func scheduleProcessing() {
+        guard !processScheduled else { return }
+        processScheduled = true
+        _ = try? loop.callSoon({ [self] in process() }, from: nil)
+    }
+
+    /// What libevent recorded, in SocketTransport's order: the reading side (bytes,
+    /// then end of file or a read error) while reading, then the writing side.
+    private func process() {
+        processScheduled = false
+        guard !lost.isLost, bufferEvent != nil else { return }
+        if isReading { deliverInput() }
+        guard !lost.isLost, bufferEvent != nil else { return }
+        if let failure = writeFailure {
+            writeFailure = nil
+            discardOutput()
+            fatalError(SystemError(errno: failure, call: "send(\(fd))"), "Fatal write error on socket transport")
+        } else if wroteSome {
+            wroteSome = false
+            writeProgressed()
+        }
+    }
+
+    private func deliverInput() {
+        while isReading, !lost.isLost, let bufferEvent {
+            let input = bufferevent_get_input(bufferEvent)
+            guard evbuffer_get_length(input) > 0 else { break }
+            do {
+                let count = try StreamDelivery.read(to: currentProtocol, on: loop) { memory in
+                    Int(evbuffer_remove(input, memory.baseAddress, memory.count))
+                }
+                if count <= 0 { break }
+            } catch {
+                fatalError(error.error, error.message)
+            }
+        }
+        guard isReading, !lost.isLost, let bufferEvent,
+            evbuffer_get_length(bufferevent_get_input(bufferEvent)) == 0
+        else { return }
+        if let failure = readFailure {
+            readFailure = nil
+            fatalError(SystemError(errno: failure, call: "recv(\(fd))"), "Fatal read error on socket transport")
+        } else if sawEndOfFile {
+            sawEndOfFile = false
+            readEof()
+        }
+    }
+
+    private func readEof() {
+        let keepOpen: Bool
+        do {
+            keepOpen = try StreamDelivery.endOfFile(to: currentProtocol)
+        } catch {
+            fatalError(error.error, error.message)
+            return
+        }
+        // libevent stopped reading at the end of file; keeping open leaves it so.
+        if !keepOpen { close() }
+    }
+
+    private func writeProgressed() {
+        maybeResumeProtocol()
+        guard writeBufferSize == 0 else { return }
+        uncountOutput()
+        if closing {
+            callConnectionLost(nil)
+        } else if eof {
+            try? Socket.shutdown(fd, Int(SHUT_WR))
+        }
+    }
+
+    private func maybePauseProtocol() {
+        flow.pauseIfNeeded(buffered: writeBufferSize, protocol: currentProtocol, transport: self, loop: loop)
+    }
+
+    private func maybeResumeProtocol() {
+        flow.resumeIfNeeded(buffered: writeBufferSize, protocol: currentProtocol, transport: self, loop: loop)
+    }
+
+    private func fatalError(_ error: any Error, _ message: String) {
+        request.reportFatalError(error, message: message, transport: self, protocol: currentProtocol)
+        forceClose(error)
+    }
+
+    private func forceClose(_ error: (any Error)?) {
+        if lost.isLost { return }
+        discardOutput()
+        if !closing {
+            closing = true
+            request.markClosing()
+            if let bufferEvent { _ = bufferevent_disable(bufferEvent, Int16(EV_READ)) }
+        }
+        lost.markLost()
+        _ = try? loop.callSoon({ [self] in callConnectionLost(error) }, from: nil)
+    }
+
+    /// Drops the output buffer's bytes (libevent keeps its front frozen between writes).
+    private func discardOutput() {
+        guard let bufferEvent else { return }
+        _ = bufferevent_disable(bufferEvent, Int16(EV_WRITE))
+        let output = bufferevent_get_output(bufferEvent)
+        let waiting = evbuffer_get_length(output)
+        if waiting > 0 {
+            _ = evbuffer_unfreeze(output, 1)
+            _ = evbuffer_drain(output, waiting)
+            _ = evbuffer_freeze(output, 1)
+        }
+        uncountOutput()
+    }
+
+    private func uncountOutput() {
+        guard outputCounted else { return }
+        outputCounted = false
+        selector?.outputWaiting(-1)
+    }
+
+    private func callConnectionLost(_ error: (any Error)?) {
+        guard !finished else { return }
+        if !lost.isLost { lost.markLost() }
+        // The bufferevent goes before the socket it watches is closed.
+        releaseBufferEvent()
+        request.finish(self, kind: "BuffereventTransport", protocol: currentProtocol, error: error)
+        finished = true
+    }
+
+    /// Frees the bufferevent (once) and lets the backend forget this transport. After
+    /// `bufferevent_free` libevent calls none of this transport's callbacks.
+    private func releaseBufferEvent() {
+        guard let bufferEvent else { return }
+        self.bufferEvent = nil
+        bufferevent_free(bufferEvent)
+        uncountOutput()
+        selector?.forget(self)
+    }
+
+    private func socketError(_ failure: Int32, default fallback: Int32) -> Int32 {
+        if failure != 0 && failure != EAGAIN { return failure }
+        var pending: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        if getsockopt(fd, SOL_SOCKET, SO_ERROR, &pending, &length) == 0 && pending != 0 { return pending }
+        return fallback
+    }
+}
+
+// MARK: - C callbacks (run on the loop thread, inside event_base_loop)
+
+private func buffereventReadCallback(_ bufferEvent: OpaquePointer?, _ context: UnsafeMutableRawPointer?) {
+    guard let context else { return }
+    Unmanaged<BuffereventTransport>.fromOpaque(context).takeUnretainedValue().libeventRead()
+}
+
+private func buffereventWriteCallback(_ bufferEvent: OpaquePointer?, _ context: UnsafeMutableRawPointer?) {
+    guard let context else { return }
+    Unmanaged<BuffereventTransport>.fromOpaque(context).takeUnretainedValue().libeventWrote()
+}
+
+private func buffereventEventCallback(_ bufferEvent: OpaquePointer?, _ what: Int16, _ context: UnsafeMutableRawPointer?) {
+    let failure = errno
+    guard let context else { return }
+    Unmanaged<BuffereventTransport>.fromOpaque(context).takeUnretainedValue().libeventEvent(what, errno: failure)
+}
