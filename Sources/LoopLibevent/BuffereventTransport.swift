@@ -37,8 +37,12 @@ public final class BuffereventTransport: Transport, CustomStringConvertible {
     /// The extra-info key whose value is the transport's `struct bufferevent *` (an
     /// `OpaquePointer`), present until the bufferevent is freed.
     public static let bufferEventKey = "libevent.bufferevent"
-    /// The most libevent reads from the socket at once (asyncio's `max_size`).
+    /// The most libevent reads from (or writes to) the socket at once (asyncio's `max_size`).
     static let maxReadSize = 256 * 1024
+    /// What libevent 2.1 reads at most per readable event.
+    static let libeventReadCap = 4096
+    /// How much one top-up read reserves in the input buffer (below malloc's mmap threshold).
+    static let topUpChunk = 64 * 1024
 
     private unowned let loop: BaseEventLoop
     private let request: SocketTransportRequest
@@ -53,6 +57,12 @@ public final class BuffereventTransport: Transport, CustomStringConvertible {
     private var eof = false
     private var finished = false
     private var lost = ConnectionLostCounter()
+    /// The input buffer's length after the last top-up or delivery: what libevent's
+    /// next read adds is measured from it.
+    private var inputSeen = 0
+    /// Capped reads still to pass without a top-up, and the current back-off.
+    private var topUpSkips = 0
+    private var topUpBackoff = 0
     private var flow = WriteFlowControl()
     /// Whether this transport is counted in the backend's transports with waiting output.
     private var outputCounted = false
@@ -80,6 +90,9 @@ public final class BuffereventTransport: Transport, CustomStringConvertible {
             Unmanaged.passUnretained(self).toOpaque())
         bufferevent_setwatermark(bufferEvent, Int16(EV_WRITE), flow.low, 0)
         _ = bufferevent_set_max_single_read(bufferEvent, Self.maxReadSize)
+        // libevent writes at most 16 KiB per writable event by default: a 64 KiB
+        // message left in the output buffer would take four loop iterations.
+        _ = bufferevent_set_max_single_write(bufferEvent, Self.maxReadSize)
         selector.adopt(self)
         do {
             try request.start(self, description: "<BuffereventTransport fd=\(fd)>") { [self] in
@@ -202,7 +215,48 @@ public final class BuffereventTransport: Transport, CustomStringConvertible {
     // MARK: libevent callbacks (inside the backend's wait: record and schedule only)
 
     fileprivate func libeventRead() {
+        topUpInput()
         scheduleProcessing()
+    }
+
+    /// libevent 2.1 reads at most 4 KiB per readable event (`EVBUFFER_MAX_READ`): a
+    /// 64 KiB message would take sixteen loop iterations. When its read was capped,
+    /// read on into the same input buffer (through space reserved in it) until the
+    /// socket has nothing more. An end of file or error met here is left in the socket
+    /// for libevent's own next read to report.
+    private func topUpInput() {
+        guard let bufferEvent else { return }
+        let input = bufferevent_get_input(bufferEvent)
+        let length = evbuffer_get_length(input)
+        defer { inputSeen = evbuffer_get_length(input) }
+        guard length >= inputSeen + Self.libeventReadCap else { return }
+        // A read of exactly 4 KiB may also be a whole 4 KiB message: when a top-up finds
+        // nothing, skip the next 1, 2, 4 … 32 capped reads before trying again.
+        if topUpSkips > 0 {
+            topUpSkips -= 1
+            return
+        }
+        // A socket bufferevent keeps the end of its input frozen except while it reads.
+        evbuffer_unfreeze(input, 0)
+        defer { evbuffer_freeze(input, 0) }
+        var space = iovec()
+        var first = true
+        while evbuffer_get_length(input) < Self.maxReadSize {
+            guard evbuffer_reserve_space(input, Self.topUpChunk, &space, 1) == 1 else { return }
+            let count = Glibc.recv(fd, space.iov_base, space.iov_len, 0)
+            if first {
+                topUpBackoff = count > 0 ? 0 : min(max(1, topUpBackoff * 2), 32)
+                topUpSkips = topUpBackoff
+                first = false
+            }
+            guard count > 0 else {
+                evbuffer_commit_space(input, &space, 0)
+                return
+            }
+            space.iov_len = count
+            evbuffer_commit_space(input, &space, 1)
+            if count < Self.topUpChunk { return }
+        }
     }
 
     fileprivate func libeventWrote() {
@@ -267,6 +321,7 @@ public final class BuffereventTransport: Transport, CustomStringConvertible {
                 fatalError(error.error, error.message)
             }
         }
+        if let bufferEvent { inputSeen = evbuffer_get_length(bufferevent_get_input(bufferEvent)) }
         guard isReading, !lost.isLost, let bufferEvent,
             evbuffer_get_length(bufferevent_get_input(bufferEvent)) == 0
         else { return }

@@ -98,6 +98,35 @@ final class BuffereventTransportTests: XCTestCase {
         XCTAssertEqual(servers.all.first?.events, ["made", "data", "eof", "lost"])
     }
 
+    /// Records the size of each delivery; loop-thread only.
+    final class ChunkSizes: StreamProtocol, @unchecked Sendable {
+        var sizes: [Int] = []
+        func dataReceived(_ bytes: [UInt8]) throws { sizes.append(bytes.count) }
+    }
+
+    /// libevent 2.1 reads 4 KiB per readable event; the transport reads on into the
+    /// same input buffer, so a 96 KiB backlog arrives in one or two deliveries instead
+    /// of twenty-four.
+    func testABacklogIsReadInOnePassNotFourKiBAtATime() throws {
+        let (loop, _) = try makeLoop()
+        defer { try? loop.close() }
+        var fds: [Int32] = [-1, -1]
+        XCTAssertEqual(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds), 0)
+        defer { Glibc.close(fds[1]) }
+        let payload = [UInt8](repeating: 7, count: 96 * 1024)
+        let written = payload.withUnsafeBytes { Glibc.write(fds[1], $0.baseAddress, $0.count) }
+        XCTAssertEqual(written, payload.count)
+        let chunks = ChunkSizes()
+        let (socket, expected) = (fds[0], payload.count)
+        let sizes = try loop.runUntilComplete { () async throws -> [Int] in
+            let (transport, _) = try await loop.connectAcceptedSocket({ chunks }, socket)
+            try await waitUntil { chunks.sizes.reduce(0, +) == expected }
+            transport.close()
+            return chunks.sizes
+        }
+        XCTAssertLessThanOrEqual(sizes.count, 2, "deliveries of the 96 KiB backlog: \(sizes)")
+    }
+
     /// A Unix stream connection gets a bufferevent transport too.
     func testUnixConnectionsAreBuffereventTransports() throws {
         let (loop, _) = try makeLoop()
