@@ -61,15 +61,11 @@ public final class DatagramTransport: BaseTransport, CustomStringConvertible {
         extra["socket"] = fd
         extra["sockname"] = try? Socket.localAddress(fd)
         extra["peername"] = try? Socket.peerAddress(fd)
-        _ = try loop.callSoon({ [self] in try currentProtocol.connectionMade(self) }, from: nil)
-        _ = try loop.callSoon({ [self] in
+        try loop.startTransport(self, fd: fd, protocol: `protocol`, description: "<DatagramTransport fd=\(fd)>", waiter: waiter) {
+            [self] in
             guard !closing else { return }
             try loop.transportAddReader(fd) { [self] in readReady() }
-        }, from: nil)
-        if let waiter {
-            _ = try loop.callSoon({ if !waiter.isDone { try waiter.setResult(()) } }, from: nil)
         }
-        loop.setTransportOwner(fd, "<DatagramTransport fd=\(fd)>")
     }
 
     public var description: String { "<DatagramTransport fd=\(socketClosed ? -1 : fd)\(closing ? " closing" : "")>" }

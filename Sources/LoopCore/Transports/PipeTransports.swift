@@ -27,13 +27,11 @@ public final class ReadPipeTransport: ReadTransport, CustomStringConvertible {
         self.loop = loop
         self.fd = fd
         self.currentProtocol = `protocol`
-        _ = try loop.callSoon({ [self] in try currentProtocol.connectionMade(self) }, from: nil)
-        _ = try loop.callSoon({ [self] in
+        try loop.startTransport(self, fd: fd, protocol: `protocol`, description: "<ReadPipeTransport fd=\(fd)>", waiter: waiter) {
+            [self] in
             guard !closing, !paused else { return }
             try loop.transportAddReader(fd) { [self] in readReady() }
-        }, from: nil)
-        _ = try loop.callSoon({ if !waiter.isDone { try waiter.setResult(()) } }, from: nil)
-        loop.setTransportOwner(fd, "<ReadPipeTransport fd=\(fd)>")
+        }
     }
 
     public var description: String { "<ReadPipeTransport fd=\(pipeClosed ? -1 : fd)\(closing ? " closing" : "")>" }
@@ -166,15 +164,13 @@ public final class WritePipeTransport: WriteTransport, CustomStringConvertible {
         self.fd = fd
         self.watchesReadEnd = watchesReadEnd
         self.currentProtocol = `protocol`
-        _ = try loop.callSoon({ [self] in try currentProtocol.connectionMade(self) }, from: nil)
-        if watchesReadEnd {
-            _ = try loop.callSoon({ [self] in
-                guard !closing else { return }
-                try loop.transportAddReader(fd) { [self] in readEndReady() }
-            }, from: nil)
-        }
-        _ = try loop.callSoon({ if !waiter.isDone { try waiter.setResult(()) } }, from: nil)
-        loop.setTransportOwner(fd, "<WritePipeTransport fd=\(fd)>")
+        let watchReadEnd: (() throws -> Void)? = watchesReadEnd ? { [self] in
+            guard !closing else { return }
+            try loop.transportAddReader(fd) { [self] in readEndReady() }
+        } : nil
+        try loop.startTransport(
+            self, fd: fd, protocol: `protocol`, description: "<WritePipeTransport fd=\(fd)>", waiter: waiter,
+            startReading: watchReadEnd)
     }
 
     public var description: String { "<WritePipeTransport fd=\(pipeClosed ? -1 : fd)\(closing ? " closing" : "")>" }

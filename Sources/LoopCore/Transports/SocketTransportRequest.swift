@@ -62,13 +62,8 @@ public struct SocketTransportRequest {
     ///
     /// Call it once, from the transport's initializer. Throws when the loop is closed.
     public func start(_ transport: any Transport, description: String, startReading: @escaping () throws -> Void) throws {
-        let proto = `protocol`
-        _ = try loop.callSoon({ try proto.connectionMade(transport) }, from: nil)
-        _ = try loop.callSoon(startReading, from: nil)
-        if let waiter {
-            _ = try loop.callSoon({ if !waiter.isDone { try waiter.setResult(()) } }, from: nil)
-        }
-        loop.setTransportOwner(fd, description)
+        try loop.startTransport(
+            transport, fd: fd, protocol: `protocol`, description: description, waiter: waiter, startReading: startReading)
         server?.attach()
     }
 

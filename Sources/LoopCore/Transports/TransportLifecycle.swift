@@ -7,6 +7,22 @@ import Darwin
 #endif
 
 extension BaseEventLoop {
+    /// The first step of every transport (asyncio's transport constructors): schedules
+    /// the protocol's `connectionMade`, then `startReading` (if any), then the waiter's
+    /// completion, each as its own callback in that order, and marks `fd` as owned by
+    /// the transport (named by `description`) so the public fd methods refuse it.
+    func startTransport(
+        _ transport: any BaseTransport, fd: Int32, protocol proto: any BaseProtocol, description: String,
+        waiter: Future<Void>?, startReading: (() throws -> Void)?
+    ) throws {
+        _ = try callSoon({ try proto.connectionMade(transport) }, from: nil)
+        if let startReading { _ = try callSoon(startReading, from: nil) }
+        if let waiter {
+            _ = try callSoon({ if !waiter.isDone { try waiter.setResult(()) } }, from: nil)
+        }
+        setTransportOwner(fd, description)
+    }
+
     /// The last step of every transport (asyncio's `_call_connection_lost`): tells the
     /// protocol the connection is lost, then releases the transport's fd — its
     /// ownership mark, its reader and writer — and closes it. A `connectionLost` that
