@@ -249,9 +249,11 @@ public final class LibeventSelector: SelectorBackend, @unchecked Sendable {
             }
         }
         // libevent writes bufferevents' output with writev, which raises SIGPIPE when the
-        // peer is gone: block it for the dispatch and discard one raised there.
+        // peer is gone: block it for the dispatch and discard one raised there. Loops
+        // ignore SIGPIPE by default, and an ignored one is discarded by the kernel: then
+        // one disposition query replaces the guard's four calls.
         var sigpipeGuard = cloop_sigpipe_guard()
-        let guardSigpipe = transportsWithOutput > 0
+        let guardSigpipe = transportsWithOutput > 0 && cloop_signal_disposition(SIGPIPE) != 1
         if guardSigpipe { cloop_sigpipe_block(&sigpipeGuard) }
         defer { if guardSigpipe { cloop_sigpipe_unblock(&sigpipeGuard) } }
         state.pointee.callbacks = 0

@@ -157,6 +157,10 @@ final class BuffereventTransportTests: XCTestCase {
     func testBufferedWritesToAVanishedPeerEndInASystemErrorNotSIGPIPE() throws {
         let (loop, _) = try makeLoop()
         defer { try? loop.close() }
+        // Loops ignore SIGPIPE unless the program chose a disposition: choose the
+        // default (fatal) one here, which only the backend's guard keeps from killing us.
+        let previous = signal(SIGPIPE, SIG_DFL)
+        defer { signal(SIGPIPE, previous) }
         var fds: [Int32] = [-1, -1]
         XCTAssertEqual(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds), 0)
         let (mine, theirs) = (fds[0], fds[1])
