@@ -37,6 +37,9 @@ public final class BaseEventLoop: EventLoop, @unchecked Sendable {
     @exclusivity(unchecked) var watchedCount = 0
     @exclusivity(unchecked) var lastIOPollNanoseconds: Int64 = 0
     @exclusivity(unchecked) var iterationsSinceIOPoll = 0
+    /// The adaptive busy-poll window (BaseEventLoop+BusyPoll.swift); its limit follows
+    /// `busyPollLimitNanoseconds`, which any thread may set.
+    @exclusivity(unchecked) var busyPoll = BusyPollWindow(limit: 0)
     /// Work to do as soon as the Swift job running now returns (see `afterCurrentJob`).
     @exclusivity(unchecked) var afterJob: [() -> Void] = []
     // Default executor and signal handlers (BaseEventLoop+RunInExecutor.swift,
@@ -58,6 +61,7 @@ public final class BaseEventLoop: EventLoop, @unchecked Sendable {
     let inbox = Mutex(Inbox())
     let inboxPending = Atomic<Bool>(false)
     let sleeping = Atomic<Bool>(false)
+    let busyPollLimitNanoseconds = Atomic<Int64>(0)
     let runningThread = Atomic<UInt>(0)
 
     var taskFactory: (any TaskFactory)?
@@ -251,6 +255,13 @@ public final class BaseEventLoop: EventLoop, @unchecked Sendable {
     private func pollIO() throws {
         var timeout: Duration? = .zero
         let mayBlock = ready.isEmpty && !stopping
+        // Busy polling (off unless setBusyPoll(limit:) turned it on): poll without
+        // sleeping for the adaptive window first, and time the idle period.
+        var idleSince: Int64 = 0
+        if mayBlock, busyPollIsOn() {
+            idleSince = MonotonicClock.nanoseconds()
+            if busyPoll.current > 0, try pollBeforeSleeping(since: idleSince) { return }
+        }
         if mayBlock {
             if let next = timers.earliestDeadline() {
                 let delay = next - backend.now()
@@ -261,14 +272,20 @@ public final class BaseEventLoop: EventLoop, @unchecked Sendable {
             sleeping.store(true, ordering: .sequentiallyConsistent)
             if inboxPending.load(ordering: .sequentiallyConsistent) { timeout = .zero }
         }
-        readiness.removeAll()
         defer { if mayBlock { sleeping.store(false, ordering: .sequentiallyConsistent) } }
+        try waitForReadiness(timeout: timeout)
+        if idleSince != 0, timeout != .zero { busyPoll.record(idle: MonotonicClock.nanoseconds() - idleSince) }
+        if !readiness.isEmpty { processReadiness() }
+    }
+
+    /// Asks the backend for readiness into `readiness`, waiting at most `timeout`.
+    func waitForReadiness(timeout: Duration?) throws {
+        readiness.removeAll()
         do {
             try backend.wait(timeout: timeout, into: &readiness)
         } catch {
             throw LoopError(.backendFailure, "backend '\(backend.name)' failed in its wait hook: \(error)")
         }
-        if !readiness.isEmpty { processReadiness() }
     }
 
     @inline(__always)
