@@ -14,7 +14,7 @@
 #   UVLOOP_PYTHON=path     a python with uvloop (../shared/bench/anchors/python)
 #   EPOLL_ECHO=path        raw C epoll anchor (../shared/bench/anchors/c, epoll-echo)
 # Prints one JSON line per run, then a table of requests per second (and the
-# server's peak RSS for W4).
+# server's peak RSS for W4) and one of the server's CPU use while the client ran.
 set -u
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 SHARED="${SHARED:-$ROOT/../shared}"
@@ -37,6 +37,7 @@ add loop-epoll "$LOOPCTL echo-server --backend epoll"
 add loop-libevent "$LOOPCTL echo-server --backend libevent"
 add loop-poll "$LOOPCTL echo-server --backend poll"
 add loop-epoll-streams "$LOOPCTL echo-server --backend epoll --streams"
+add loop-epoll-busypoll "$LOOPCTL echo-server --backend epoll --busy-poll-us 50"
 [ -n "${NIO_ECHO:-}" ] && add swiftnio "$NIO_ECHO"
 [ -n "${UVLOOP_PYTHON:-}" ] && add uvloop "$UVLOOP_PYTHON $SHARED/bench/anchors/python/echo_server.py --loop uvloop"
 [ -n "${EPOLL_ECHO:-}" ] && add c-epoll "$EPOLL_ECHO"
@@ -73,6 +74,10 @@ stop_server() {
 
 field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" <<<"$2"; }
 
+# The server's user + system CPU time so far, in clock ticks (every thread).
+HZ="$(getconf CLK_TCK)"
+cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
 declare -A RESULT
 for round in $(seq "$REPS"); do
     for cell in $CELLS; do
@@ -80,14 +85,20 @@ for round in $(seq "$REPS"); do
         for system in $SYSTEMS; do
             [ -n "${COMMAND[$system]:-}" ] || { echo "bench-echo: unknown system $system" >&2; continue; }
             start_server "$system" || continue
+            ticks0="$(cpu_ticks "$SERVER_PID")"
+            wall0="$(date +%s%N)"
             out="$(taskset -c 0 "$ECHO_LOAD" -h 127.0.0.1 -p "$PORT" -c "$conns" -s "$size" -t "$SECS" -i "$idle" 2>"$WORK/client.err")"
             rc=$?
+            ticks1="$(cpu_ticks "$SERVER_PID")"
+            wall1="$(date +%s%N)"
             hwm="$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$SERVER_PID/status" 2>/dev/null)"
             stop_server
-            echo "{\"round\":$round,\"system\":\"$system\",\"workload\":\"$workload\",\"conns\":$conns,\"size\":$size,\"idle\":$idle,\"client_rc\":$rc,\"server_vmhwm_kib\":${hwm:--1},\"load\":${out:-null}}"
+            cpu="$(awk -v t="$((ticks1 - ticks0))" -v hz="$HZ" -v ns="$((wall1 - wall0))" 'BEGIN { printf "%.0f", 100 * t / hz / (ns / 1e9) }')"
+            echo "{\"round\":$round,\"system\":\"$system\",\"workload\":\"$workload\",\"conns\":$conns,\"size\":$size,\"idle\":$idle,\"client_rc\":$rc,\"server_vmhwm_kib\":${hwm:--1},\"server_cpu_percent\":$cpu,\"load\":${out:-null}}"
             rps="$(field req_per_s "$out")"
             [ "$rc" = 0 ] || rps="FAIL"
             RESULT[$cell/$system]+="${rps:-FAIL} "
+            RESULT[$cell/$system/cpu]+="$cpu "
             [ "$workload" = W4 ] && RESULT[$cell/$system/rss]+="${hwm:-0} "
             sleep 0.2
         done
@@ -106,5 +117,14 @@ for cell in $CELLS; do
         [ -n "${RESULT[$cell/$system/rss]:-}" ] && value="$value ($(median <<<"${RESULT[$cell/$system/rss]}") KiB)"
         printf ' %20s' "$value"
     done
+    printf '\n'
+done
+
+printf '\nserver CPU %% while the client ran (medians)\n%-22s' "cell (workload:c:s:i)"
+for system in $SYSTEMS; do printf ' %20s' "$system"; done
+printf '\n'
+for cell in $CELLS; do
+    printf '%-22s' "$cell"
+    for system in $SYSTEMS; do printf ' %20s' "$(median <<<"${RESULT[$cell/$system/cpu]:-}")"; done
     printf '\n'
 done

@@ -50,6 +50,11 @@ struct EchoServerCommand: ParsableCommand {
     @Option(name: .long, help: "The listen backlog (the benchmark anchors use 4096, the kernel's somaxconn).")
     var backlog = 4096
 
+    @Option(
+        name: .customLong("busy-poll-us"),
+        help: "Poll for up to this many microseconds before sleeping (0, the default: sleep at once; at most 1000).")
+    var busyPollMicroseconds = 0
+
     func validate() throws {
         guard (0...65535).contains(port) else {
             throw ValidationError("--port \(port) is outside 0...65535")
@@ -70,7 +75,13 @@ struct EchoServerCommand: ParsableCommand {
             throw ExitCode.failure
         }
         defer { try? loop.close() }
-        let (host, port, backlog) = (self.host, self.port, self.backlog)
+        do {
+            try loop.setBusyPoll(limit: .microseconds(busyPollMicroseconds))
+        } catch {
+            Output.err("loopctl echo-server: --busy-poll-us \(busyPollMicroseconds): \(error)\n")
+            throw ExitCode.failure
+        }
+        let (host, port, backlog, busyPollMicroseconds) = (self.host, self.port, self.backlog, self.busyPollMicroseconds)
         let mode: EchoMode = self.mode == .streams ? .streams : .protocol
         do {
             try loop.runUntilComplete { () async throws -> Void in
@@ -83,6 +94,7 @@ struct EchoServerCommand: ParsableCommand {
                 }
                 Output.out("backend: \(loop.backendName)\n")
                 Output.out("mode: \(mode.rawValue)\n")
+                Output.out("busy poll: \(busyPollMicroseconds > 0 ? "up to \(busyPollMicroseconds) µs" : "off")\n")
                 Output.out("listening on: \(try echo.addresses().map(\.description).joined(separator: " "))\n")
                 try await stop.value
                 for signal in [SIGINT, SIGTERM] { _ = try loop.removeSignalHandler(signal) }
