@@ -47,15 +47,14 @@ struct EchoServerCommand: ParsableCommand {
 
     @Flag var mode: Mode = .protocol
 
-    @Option(name: .long, help: "The listen backlog (the benchmark anchors use 4096, the kernel's somaxconn).")
-    var backlog = 4096
+    /// `--backlog`, parsed and validated by LoopCtlKit.
+    @OptionGroup var backlogOption: BacklogOption
 
     func validate() throws {
         guard (0...65535).contains(port) else {
             throw ValidationError("--port \(port) is outside 0...65535")
         }
         guard !host.isEmpty else { throw ValidationError("--host must not be empty") }
-        guard backlog > 0 else { throw ValidationError("--backlog \(backlog) must be positive") }
     }
 
     func run() throws {
@@ -70,7 +69,7 @@ struct EchoServerCommand: ParsableCommand {
             throw ExitCode.failure
         }
         defer { try? loop.close() }
-        let (host, port, backlog) = (self.host, self.port, self.backlog)
+        let (host, port, backlog) = (self.host, self.port, backlogOption.backlog)
         let mode: EchoMode = self.mode == .streams ? .streams : .protocol
         do {
             try loop.runUntilComplete { () async throws -> Void in
