@@ -17,6 +17,7 @@ public struct BacklogOption: ParsableArguments {
     @Option(name: .long, help: "The listen backlog (the benchmark anchors use 4096, the kernel's somaxconn).")
     public var backlog = BacklogOption.defaultBacklog
 
+    /// The option with its default backlog, as when `--backlog` is not given.
     public init() {}
 
     /// Refuses a backlog of zero or less.
