@@ -38,7 +38,10 @@ let package = Package(
             dependencies: ["LoopCore", "CLoopShims", .product(name: "Logging", package: "swift-log")]
         ),
         .target(name: "Loops", dependencies: ["LoopCore", "LoopEpoll", "LoopPoll", "LoopLibevent"]),
-        .target(name: "LoopCtlKit", dependencies: ["Loops", "LoopConformance"]),
+        .target(
+            name: "LoopCtlKit",
+            dependencies: ["Loops", "LoopConformance", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .target(name: "LoopTesting", dependencies: ["LoopCore"]),
         .executableTarget(
             name: "loopctl",
@@ -54,7 +57,10 @@ let package = Package(
         .testTarget(name: "LoopEpollTests", dependencies: ["LoopEpoll", "LoopCore", "SelectorTestSupport"]),
         .testTarget(name: "LoopPollTests", dependencies: ["LoopPoll", "LoopCore", "SelectorTestSupport"]),
         .testTarget(name: "LoopLibeventTests", dependencies: ["LoopLibevent", "LoopCore"]),
-        .testTarget(name: "LoopCtlKitTests", dependencies: ["LoopCtlKit", "Loops"]),
+        .testTarget(
+            name: "LoopCtlKitTests",
+            dependencies: ["LoopCtlKit", "Loops", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .testTarget(name: "LoopTestingTests", dependencies: ["LoopTesting", "LoopPoll", "LoopConformance"]),
     ]
 )

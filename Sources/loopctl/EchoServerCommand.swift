@@ -47,8 +47,8 @@ struct EchoServerCommand: ParsableCommand {
 
     @Flag var mode: Mode = .protocol
 
-    @Option(name: .long, help: "The listen backlog (the benchmark anchors use 4096, the kernel's somaxconn).")
-    var backlog = 4096
+    /// `--backlog`, parsed and validated by LoopCtlKit.
+    @OptionGroup var backlogOption: BacklogOption
 
     @Option(
         name: .customLong("busy-poll-us"),
@@ -60,7 +60,6 @@ struct EchoServerCommand: ParsableCommand {
             throw ValidationError("--port \(port) is outside 0...65535")
         }
         guard !host.isEmpty else { throw ValidationError("--host must not be empty") }
-        guard backlog > 0 else { throw ValidationError("--backlog \(backlog) must be positive") }
     }
 
     func run() throws {
@@ -81,7 +80,7 @@ struct EchoServerCommand: ParsableCommand {
             Output.err("loopctl echo-server: --busy-poll-us \(busyPollMicroseconds): \(error)\n")
             throw ExitCode.failure
         }
-        let (host, port, backlog, busyPollMicroseconds) = (self.host, self.port, self.backlog, self.busyPollMicroseconds)
+        let (host, port, backlog, busyPollMicroseconds) = (self.host, self.port, backlogOption.backlog, self.busyPollMicroseconds)
         let mode: EchoMode = self.mode == .streams ? .streams : .protocol
         do {
             try loop.runUntilComplete { () async throws -> Void in

@@ -10,7 +10,8 @@ import Darwin
 /// `open_unix_connection` and `start_unix_server`): the same connections and servers
 /// as ``createConnection(_:host:port:family:proto:flags:localAddr:)`` and
 /// ``createServer(_:host:port:family:flags:backlog:reuseAddress:reusePort:startServing:)``,
-/// handed out as a ``StreamReader`` and ``StreamWriter`` pair. `limit` is the reader's
+/// handed out as a ``StreamReader`` and ``StreamWriter`` pair; the `sock:` forms take
+/// over a socket the caller made, and `hosts:` serves several hosts. `limit` is the reader's
 /// buffer limit; a `limit` of zero or less throws
 /// ``LoopError/Kind-swift.enum/invalidArgument``. Await them from a task running on the loop.
 ///
@@ -37,6 +38,19 @@ extension BaseEventLoop {
         return (reader, makeWriter(transport, streamProtocol, reader))
     }
 
+    /// The stream pair over the connected stream socket `sock`, which the transport
+    /// takes over (asyncio's `open_connection(sock=…)`), as ``createConnection(_:sock:)``
+    /// does. A socket that is not a stream socket throws
+    /// ``LoopError/Kind-swift.enum/invalidArgument`` ("A Stream Socket was expected");
+    /// after an argument error the socket is still the caller's to close.
+    public func openConnection(
+        sock: Int32, limit: Int = StreamReader.defaultLimit
+    ) async throws -> (reader: StreamReader, writer: StreamWriter) {
+        let (reader, streamProtocol) = try makeStreamPair(limit: limit)
+        let (transport, _) = try await createConnection({ streamProtocol }, sock: sock)
+        return (reader, makeWriter(transport, streamProtocol, reader))
+    }
+
     /// Connects to the Unix socket `path` as ``createUnixConnection(_:path:)`` does
     /// and throws what it throws.
     public func openUnixConnection(
@@ -44,6 +58,19 @@ extension BaseEventLoop {
     ) async throws -> (reader: StreamReader, writer: StreamWriter) {
         let (reader, streamProtocol) = try makeStreamPair(limit: limit)
         let (transport, _) = try await createUnixConnection({ streamProtocol }, path: path)
+        return (reader, makeWriter(transport, streamProtocol, reader))
+    }
+
+    /// The stream pair over the connected Unix stream socket `sock`, which the transport
+    /// takes over (asyncio's `open_unix_connection(sock=…)`), as
+    /// ``createUnixConnection(_:sock:)`` does. Any other kind of socket throws
+    /// ``LoopError/Kind-swift.enum/invalidArgument`` ("A UNIX Domain Stream Socket was
+    /// expected"); after an argument error the socket is still the caller's to close.
+    public func openUnixConnection(
+        sock: Int32, limit: Int = StreamReader.defaultLimit
+    ) async throws -> (reader: StreamReader, writer: StreamWriter) {
+        let (reader, streamProtocol) = try makeStreamPair(limit: limit)
+        let (transport, _) = try await createUnixConnection({ streamProtocol }, sock: sock)
         return (reader, makeWriter(transport, streamProtocol, reader))
     }
 
@@ -63,6 +90,38 @@ extension BaseEventLoop {
             backlog: backlog, reuseAddress: reuseAddress, reusePort: reusePort, startServing: startServing)
     }
 
+    /// A server on every address of every host in `hosts` (asyncio's `start_server` with
+    /// a list of hosts; the arguments and errors of
+    /// ``createServer(_:hosts:port:family:flags:backlog:reuseAddress:reusePort:startServing:)``),
+    /// one listening socket per address, that runs `clientConnected` for each connection
+    /// as ``startServer(_:host:port:limit:family:flags:backlog:reuseAddress:reusePort:startServing:)`` does.
+    public func startServer(
+        _ clientConnected: @escaping StreamReaderProtocol.ClientConnected, hosts: [String], port: Int?,
+        limit: Int = StreamReader.defaultLimit, family: AddressFamily = .unspecified, flags: Int32 = AI_PASSIVE,
+        backlog: Int = 100, reuseAddress: Bool? = nil, reusePort: Bool = false, startServing: Bool = true
+    ) async throws -> Server {
+        try StreamReader.checkLimit(limit)
+        return try await createServer(
+            streamFactory(clientConnected, limit: limit), hosts: hosts, port: port, family: family, flags: flags,
+            backlog: backlog, reuseAddress: reuseAddress, reusePort: reusePort, startServing: startServing)
+    }
+
+    /// A server on the bound stream socket `sock`, which it takes over (asyncio's
+    /// `start_server(sock=…)`; the arguments and errors of
+    /// ``createServer(_:sock:backlog:startServing:)``), that runs `clientConnected` for
+    /// each connection as ``startServer(_:host:port:limit:family:flags:backlog:reuseAddress:reusePort:startServing:)``
+    /// does. A socket that is not a stream socket throws
+    /// ``LoopError/Kind-swift.enum/invalidArgument`` ("A Stream Socket was expected");
+    /// after an argument error the socket is still the caller's to close.
+    public func startServer(
+        _ clientConnected: @escaping StreamReaderProtocol.ClientConnected, sock: Int32,
+        limit: Int = StreamReader.defaultLimit, backlog: Int = 100, startServing: Bool = true
+    ) async throws -> Server {
+        try StreamReader.checkLimit(limit)
+        return try await createServer(
+            streamFactory(clientConnected, limit: limit), sock: sock, backlog: backlog, startServing: startServing)
+    }
+
     /// A server on the Unix socket `path` (the arguments and errors of
     /// ``createUnixServer(_:path:backlog:startServing:)``) that runs `clientConnected`
     /// for each connection, as ``startServer(_:host:port:limit:family:flags:backlog:reuseAddress:reusePort:startServing:)`` does.
@@ -73,6 +132,22 @@ extension BaseEventLoop {
         try StreamReader.checkLimit(limit)
         return try await createUnixServer(
             streamFactory(clientConnected, limit: limit), path: path, backlog: backlog, startServing: startServing)
+    }
+
+    /// A server on the bound Unix stream socket `sock`, which it takes over (asyncio's
+    /// `start_unix_server(sock=…)`; the arguments and errors of
+    /// ``createUnixServer(_:sock:backlog:startServing:)``), that runs `clientConnected`
+    /// for each connection as ``startServer(_:host:port:limit:family:flags:backlog:reuseAddress:reusePort:startServing:)``
+    /// does. Any other kind of socket throws ``LoopError/Kind-swift.enum/invalidArgument``
+    /// ("A UNIX Domain Stream Socket was expected"); after an argument error the socket is
+    /// still the caller's to close.
+    public func startUnixServer(
+        _ clientConnected: @escaping StreamReaderProtocol.ClientConnected, sock: Int32,
+        limit: Int = StreamReader.defaultLimit, backlog: Int = 100, startServing: Bool = true
+    ) async throws -> Server {
+        try StreamReader.checkLimit(limit)
+        return try await createUnixServer(
+            streamFactory(clientConnected, limit: limit), sock: sock, backlog: backlog, startServing: startServing)
     }
 
     // MARK: Implementation
