@@ -91,7 +91,68 @@ enum BusyPollCases {
             try ctx.expectEqual(loop.busyPollLimit, nil, "a refused limit leaves the setting as it was")
             try loop.close()
         },
+        ConformanceCase(
+            "RUN-X04",
+            "busy polling with the backend's own transports: 300 request/reply rounds over TCP complete and every byte is echoed",
+            requires: [.realTime]
+        ) { ctx in
+            let loop = try ctx.makeLoop()
+            try loop.setBusyPoll(limit: .milliseconds(1))
+            let client = Rounds(loop, rounds: 300, size: 100)
+            let server = try SocketCases.run(ctx, loop) { () async throws -> Server in
+                let server = try await loop.createServer({ TCPCases.Echo() }, host: "127.0.0.1", port: 0)
+                let port = try TCPCases.serverPort(ctx, server)
+                _ = try await loop.createConnection({ client }, host: "127.0.0.1", port: port)
+                return server
+            }
+            // No timer but the watchdog's: a loop that sleeps with work queued would hang here.
+            try SocketCases.runGuarded(ctx, loop, client.done, within: .seconds(10))
+            try ctx.expectEqual(client.received.count, 300 * 100, "bytes echoed")
+            try ctx.expect(client.received == client.sent, "the echoed bytes must equal the sent ones")
+            client.transport?.close()
+            server.close()
+            try SocketCases.run(ctx, loop) { () async throws -> Void in try await server.waitClosed() }
+            try loop.close()
+        },
     ]
+
+    /// Sends `rounds` messages of `size` bytes, each once the previous one came back
+    /// whole, then completes `done`; loop-thread only.
+    final class Rounds: StreamProtocol, @unchecked Sendable {
+        let rounds: Int, size: Int
+        let done: Future<Void>
+        var transport: (any Transport)?
+        var sent: [UInt8] = []
+        var received: [UInt8] = []
+
+        init(_ loop: BaseEventLoop, rounds: Int, size: Int) {
+            (self.rounds, self.size) = (rounds, size)
+            done = loop.createFuture(of: Void.self)
+        }
+
+        func connectionMade(_ transport: any BaseTransport) throws {
+            self.transport = transport as? any Transport
+            try sendNext()
+        }
+        func dataReceived(_ bytes: [UInt8]) throws {
+            received += bytes
+            guard received.count == sent.count else { return }
+            if sent.count == rounds * size {
+                if !done.isDone { try done.setResult(()) }
+            } else {
+                try sendNext()
+            }
+        }
+        func connectionLost(_ error: (any Error)?) throws {
+            if !done.isDone { try done.setException(error ?? LoopError(.invalidState, "the connection closed early")) }
+        }
+        private func sendNext() throws {
+            let round = sent.count / size
+            let message = (0..<size).map { UInt8(truncatingIfNeeded: round &* 31 &+ $0) }
+            sent += message
+            try transport?.write(message)
+        }
+    }
 
     /// What a ping-pong run saw.
     struct PingPong {

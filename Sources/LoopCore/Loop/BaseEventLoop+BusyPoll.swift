@@ -67,7 +67,8 @@ extension BaseEventLoop {
         return limit > 0
     }
 
-    /// Polls with a zero timeout until readiness or work from another thread turns up,
+    /// Polls with a zero timeout until readiness, a callback the backend scheduled or
+    /// work from another thread turns up,
     /// the window that began at `start` ends, or the next timer is due. Handles the
     /// readiness it finds; returns whether it found any work.
     func pollBeforeSleeping(since start: Int64) throws -> Bool {
@@ -82,7 +83,8 @@ extension BaseEventLoop {
                 processReadiness()
                 return true
             }
-            if inboxPending.load(ordering: .relaxed) { return true }
+            // A backend's own transports schedule their callbacks from inside its wait.
+            if !ready.isEmpty || inboxPending.load(ordering: .relaxed) { return true }
         } while MonotonicClock.nanoseconds() < until
         return false
     }
