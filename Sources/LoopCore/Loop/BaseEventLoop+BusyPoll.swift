@@ -68,9 +68,8 @@ extension BaseEventLoop {
     }
 
     /// Polls with a zero timeout until readiness, a callback the backend scheduled or
-    /// work from another thread turns up,
-    /// the window that began at `start` ends, or the next timer is due. Handles the
-    /// readiness it finds; returns whether it found any work.
+    /// work from another thread turns up, the window that began at `start` ends, or the
+    /// next timer is due. Handles the readiness it finds; returns whether it found work.
     func pollBeforeSleeping(since start: Int64) throws -> Bool {
         var until = start + busyPoll.current
         if let next = timers.earliestDeadline() {
