@@ -84,9 +84,8 @@ extension BaseEventLoop {
         limit: Int = StreamReader.defaultLimit, family: AddressFamily = .unspecified, flags: Int32 = AI_PASSIVE,
         backlog: Int = 100, reuseAddress: Bool? = nil, reusePort: Bool = false, startServing: Bool = true
     ) async throws -> Server {
-        try StreamReader.checkLimit(limit)
-        return try await createServer(
-            streamFactory(clientConnected, limit: limit), host: host, port: port, family: family, flags: flags,
+        try await startServer(
+            clientConnected, hosts: [host ?? ""], port: port, limit: limit, family: family, flags: flags,
             backlog: backlog, reuseAddress: reuseAddress, reusePort: reusePort, startServing: startServing)
     }
 
