@@ -60,6 +60,10 @@ struct EchoServerCommand: ParsableCommand {
             throw ValidationError("--port \(port) is outside 0...65535")
         }
         guard !host.isEmpty else { throw ValidationError("--host must not be empty") }
+        let most = BaseEventLoop.maximumBusyPollLimit / .microseconds(1)
+        guard busyPollMicroseconds >= 0, Double(busyPollMicroseconds) <= most else {
+            throw ValidationError("--busy-poll-us \(busyPollMicroseconds) is outside 0...\(Int(most))")
+        }
     }
 
     func run() throws {
