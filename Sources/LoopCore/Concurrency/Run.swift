@@ -43,7 +43,7 @@ public func run<T>(
 /// Runs async bodies, one after another, on one loop it makes when first needed,
 /// and cleans up when closed (asyncio's `Runner`).
 ///
-/// The loop factory is not called until the loop is first needed (``run(_:)`` or
+/// The loop factory is not called until the loop is first needed (``run(file:line:_:)`` or
 /// ``loop()``), then exactly once. ``close()`` cancels and awaits the tasks left
 /// pending, then closes the loop; a closed runner refuses to run. Use it on one
 /// thread, and close it (or use ``with(debug:loopFactory:_:)``, which does).

@@ -3,7 +3,7 @@
 ///
 /// Unlike ``Future``, it belongs to no loop: any thread may wait for it with
 /// ``result(timeout:)`` (blocking), cancel it, complete it, or register done
-/// callbacks. ``wrapFuture(_:loop:)`` turns it into a loop ``Future``.
+/// callbacks. ``wrapFuture(_:loop:file:line:)`` turns it into a loop ``Future``.
 ///
 /// ```swift
 /// let pool = try ThreadPoolExecutor(maxWorkers: 2)

@@ -11,8 +11,8 @@ import Darwin
 ///
 /// The pool is the process's own, separate from every loop's default executor, so work
 /// that saturates a default executor never delays a lookup. Loops use it through
-/// ``BaseEventLoop/getaddrinfo(host:port:family:type:proto:flags:)`` and
-/// ``BaseEventLoop/getnameinfo(_:flags:)``; call the blocking functions here only off
+/// ``BaseEventLoop/getaddrinfo(host:port:family:type:proto:flags:file:line:)`` and
+/// ``BaseEventLoop/getnameinfo(_:flags:file:line:)``; call the blocking functions here only off
 /// a loop's thread.
 public enum Resolver {
     /// How many lookups run at once, process-wide.

@@ -163,7 +163,7 @@ public enum SocketAddress: Sendable, Hashable, CustomStringConvertible {
     /// A numeric IPv4 or IPv6 address (an IPv6 address may carry a scope: `"fe80::1%eth0"`
     /// or `"fe80::1%2"`) and a port. Throws ``LoopError/Kind-swift.enum/invalidArgument``
     /// for a host that is not a numeric address (resolve names with
-    /// ``BaseEventLoop/getaddrinfo(host:port:family:type:proto:flags:)``) and for a port
+    /// ``BaseEventLoop/getaddrinfo(host:port:family:type:proto:flags:file:line:)``) and for a port
     /// outside 0...65535.
     public init(host: String, port: Int) throws {
         let validPort = try Self.checkedPort(port, call: "SocketAddress(host:port:)")

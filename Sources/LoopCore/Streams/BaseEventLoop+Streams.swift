@@ -26,8 +26,8 @@ import Darwin
 /// ```
 extension BaseEventLoop {
     /// Connects to `host` and `port` as
-    /// ``createConnection(_:host:port:family:proto:flags:localAddr:)`` does and throws
-    /// what it throws.
+    /// ``createConnection(_:host:port:family:proto:flags:localAddr:happyEyeballsDelay:interleave:)``
+    /// does and throws what it throws.
     public func openConnection(
         host: String?, port: Int?, limit: Int = StreamReader.defaultLimit, family: AddressFamily = .unspecified,
         proto: Int32 = 0, flags: Int32 = 0, localAddr: (host: String, port: Int)? = nil

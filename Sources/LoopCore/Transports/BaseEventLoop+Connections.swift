@@ -6,7 +6,8 @@ import Musl
 import Darwin
 #endif
 
-/// Every address ``BaseEventLoop/createConnection(_:host:port:family:proto:flags:localAddr:)``
+/// Every address
+/// ``BaseEventLoop/createConnection(_:host:port:family:proto:flags:localAddr:happyEyeballsDelay:interleave:)``
 /// tried failed, with different errors (asyncio's `OSError("Multiple exceptions: …")`).
 /// The description lists each error, and so each address.
 public struct MultipleConnectionErrors: Error, CustomStringConvertible {

@@ -10,7 +10,8 @@ import Darwin
 /// ``SelectorBackend/makeSocketTransport(_:)`` receives, and the steps of the transport
 /// contract that every stream-socket transport shares.
 ///
-/// The loop makes one request per connection (``BaseEventLoop/createConnection(_:host:port:family:proto:flags:localAddr:)``,
+/// The loop makes one request per connection
+/// (``BaseEventLoop/createConnection(_:host:port:family:proto:flags:localAddr:happyEyeballsDelay:interleave:)``,
 /// ``BaseEventLoop/connectAcceptedSocket(_:_:)``, the Unix variants, and each connection
 /// a ``Server`` accepts). A transport created from it calls ``start(_:description:startReading:)``
 /// once, ``markClosing()`` when it starts closing, ``reportFatalError(_:message:transport:protocol:)``

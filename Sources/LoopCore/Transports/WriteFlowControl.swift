@@ -69,7 +69,7 @@ public struct WriteFlowControl {
 /// asyncio's `_conn_lost` counter for a transport: how many times the connection was
 /// found lost, and the warning for writes made after that. A transport marks the loss
 /// once it schedules `connectionLost` and passes every later write to
-/// ``ignoreWrite(loop:)``, which logs "socket.send() raised exception." from the fifth
+/// ``ignoreWrite(loop:warning:)``, which logs "socket.send() raised exception." from the fifth
 /// such write on, as asyncio does. Loop-thread only.
 public struct ConnectionLostCounter {
     /// Ignored writes after a lost connection before each further one logs a warning.
