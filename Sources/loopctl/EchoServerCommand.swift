@@ -50,20 +50,14 @@ struct EchoServerCommand: ParsableCommand {
     /// `--backlog`, parsed and validated by LoopCtlKit.
     @OptionGroup var backlogOption: BacklogOption
 
-    @Option(
-        name: .customLong("busy-poll-us"),
-        help: "Poll for up to this many microseconds before sleeping (0, the default: sleep at once; at most 1000).")
-    var busyPollMicroseconds = 0
+    /// `--busy-poll-us`, parsed and validated by LoopCtlKit.
+    @OptionGroup var busyPollOption: BusyPollOption
 
     func validate() throws {
         guard (0...65535).contains(port) else {
             throw ValidationError("--port \(port) is outside 0...65535")
         }
         guard !host.isEmpty else { throw ValidationError("--host must not be empty") }
-        let most = BaseEventLoop.maximumBusyPollLimit / .microseconds(1)
-        guard busyPollMicroseconds >= 0, Double(busyPollMicroseconds) <= most else {
-            throw ValidationError("--busy-poll-us \(busyPollMicroseconds) is outside 0...\(Int(most))")
-        }
     }
 
     func run() throws {
@@ -79,12 +73,12 @@ struct EchoServerCommand: ParsableCommand {
         }
         defer { try? loop.close() }
         do {
-            try loop.setBusyPoll(limit: .microseconds(busyPollMicroseconds))
+            try loop.setBusyPoll(limit: busyPollOption.limit)
         } catch {
-            Output.err("loopctl echo-server: --busy-poll-us \(busyPollMicroseconds): \(error)\n")
+            Output.err("loopctl echo-server: --busy-poll-us \(busyPollOption.microseconds): \(error)\n")
             throw ExitCode.failure
         }
-        let (host, port, backlog, busyPollMicroseconds) = (self.host, self.port, backlogOption.backlog, self.busyPollMicroseconds)
+        let (host, port, backlog, busyPollMicroseconds) = (self.host, self.port, backlogOption.backlog, busyPollOption.microseconds)
         let mode: EchoMode = self.mode == .streams ? .streams : .protocol
         do {
             try loop.runUntilComplete { () async throws -> Void in
