@@ -146,22 +146,8 @@ extension BaseEventLoop {
     private func wrapDatagramSocket<P: DatagramProtocol>(
         _ factory: () throws -> P, _ fd: Int32, address: SocketAddress?, closeOnFailure: Bool
     ) async throws -> (transport: DatagramTransport, protocol: P) {
-        let made: P
-        let transport: DatagramTransport
-        let waiter = createFuture(of: Void.self, from: nil)
-        do {
-            made = try factory()
-            transport = try DatagramTransport(loop: self, fd: fd, protocol: made, address: address, waiter: waiter)
-        } catch {
-            if closeOnFailure { _ = Glibc.close(fd) }
-            throw error
-        }
-        do {
-            try await waiter.value
-        } catch {
-            transport.close()
-            throw error
-        }
-        return (transport, made)
+        try await establishTransport(fd: fd, closeOnFailure: closeOnFailure, factory) { made, waiter in
+            try DatagramTransport(loop: self, fd: fd, protocol: made, address: address, waiter: waiter)
+        } discard: { $0.close() }
     }
 }

@@ -126,23 +126,9 @@ extension BaseEventLoop {
     /// for the connected socket `fd` and waits until `connectionMade` ran. Before the transport exists, a failure closes `fd`
     /// when `closeOnFailure` (the loop made it); afterwards the transport closes it.
     func wrapSocket<P: BaseProtocol>(_ factory: () throws -> P, _ fd: Int32, closeOnFailure: Bool) async throws -> (transport: any Transport, protocol: P) {
-        let made: P
-        let transport: any Transport
-        let waiter = createFuture(of: Void.self, from: nil)
-        do {
-            made = try factory()
-            transport = try makeSocketTransport(SocketTransportRequest(loop: self, fd: fd, protocol: made, waiter: waiter, server: nil))
-        } catch {
-            if closeOnFailure { _ = Glibc.close(fd) }
-            throw error
-        }
-        do {
-            try await waiter.value
-        } catch {
-            transport.close()
-            throw error
-        }
-        return (transport, made)
+        try await establishTransport(fd: fd, closeOnFailure: closeOnFailure, factory) { made, waiter in
+            try makeSocketTransport(SocketTransportRequest(loop: self, fd: fd, protocol: made, waiter: waiter, server: nil))
+        } discard: { $0.close() }
     }
 
     func checkTransportCall(_ call: String) throws {

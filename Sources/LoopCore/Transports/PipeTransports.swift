@@ -325,16 +325,9 @@ extension BaseEventLoop {
             throw LoopError(.invalidArgument, "Pipe transport is for pipes/sockets only.")
         }
         try Socket.setNonBlocking(fd)
-        let made = try factory()
-        let waiter = createFuture(of: Void.self, from: nil)
-        let transport = try ReadPipeTransport(loop: self, fd: fd, protocol: made, waiter: waiter)
-        do {
-            try await waiter.value
-        } catch {
-            transport.close()
-            throw error
-        }
-        return (transport, made)
+        return try await establishTransport(fd: fd, closeOnFailure: false, factory) { made, waiter in
+            try ReadPipeTransport(loop: self, fd: fd, protocol: made, waiter: waiter)
+        } discard: { $0.close() }
     }
 
     /// Wraps the write end of a pipe (or a socket or character device) in a
@@ -347,18 +340,11 @@ extension BaseEventLoop {
             throw LoopError(.invalidArgument, "Pipe transport is only for pipes, sockets and character devices")
         }
         try Socket.setNonBlocking(fd)
-        let made = try factory()
-        let waiter = createFuture(of: Void.self, from: nil)
         // Only pipes and sockets report a closed read end as readability (asyncio's rule).
-        let transport = try WritePipeTransport(
-            loop: self, fd: fd, watchesReadEnd: kind == S_IFIFO || kind == S_IFSOCK, protocol: made, waiter: waiter)
-        do {
-            try await waiter.value
-        } catch {
-            transport.abort()
-            throw error
-        }
-        return (transport, made)
+        let watchesReadEnd = kind == S_IFIFO || kind == S_IFSOCK
+        return try await establishTransport(fd: fd, closeOnFailure: false, factory) { made, waiter in
+            try WritePipeTransport(loop: self, fd: fd, watchesReadEnd: watchesReadEnd, protocol: made, waiter: waiter)
+        } discard: { $0.abort() }
     }
 
     /// The file type bits of `fd` (`st_mode & S_IFMT`).

@@ -23,6 +23,34 @@ extension BaseEventLoop {
         setTransportOwner(fd, description)
     }
 
+    /// How every connect call makes its transport: the protocol from `factory`, then the
+    /// transport from `make` (given the protocol and a waiter the transport completes
+    /// once `connectionMade` ran), then the wait for that waiter. A failure before the
+    /// transport exists closes `fd` when `closeOnFailure` (the loop made it); a failed
+    /// or cancelled wait hands the transport to `discard`, which closes it and its fd.
+    func establishTransport<P, T>(
+        fd: Int32, closeOnFailure: Bool, _ factory: () throws -> P,
+        make: (P, Future<Void>) throws -> T, discard: (T) -> Void
+    ) async throws -> (transport: T, protocol: P) {
+        let made: P
+        let transport: T
+        let waiter = createFuture(of: Void.self, from: nil)
+        do {
+            made = try factory()
+            transport = try make(made, waiter)
+        } catch {
+            if closeOnFailure { _ = Glibc.close(fd) }
+            throw error
+        }
+        do {
+            try await waiter.value
+        } catch {
+            discard(transport)
+            throw error
+        }
+        return (transport, made)
+    }
+
     /// The last step of every transport (asyncio's `_call_connection_lost`): tells the
     /// protocol the connection is lost, then releases the transport's fd — its
     /// ownership mark, its reader and writer — and closes it. A `connectionLost` that
