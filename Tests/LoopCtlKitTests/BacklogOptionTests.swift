@@ -16,31 +16,19 @@ final class BacklogOptionTests: XCTestCase {
     }
 
     func testZeroIsRefused() {
-        XCTAssertEqual(refusal(["--backlog", "0"]), "--backlog 0 must be positive")
+        XCTAssertEqual(refusal(BacklogOption.self, ["--backlog", "0"]), "--backlog 0 must be positive")
     }
 
     func testNegativeIsRefused() {
-        XCTAssertEqual(refusal(["--backlog=-5"]), "--backlog -5 must be positive")
-        XCTAssertEqual(refusal(["--backlog=\(Int.min)"]), "--backlog \(Int.min) must be positive")
+        XCTAssertEqual(refusal(BacklogOption.self, ["--backlog=-5"]), "--backlog -5 must be positive")
+        XCTAssertEqual(refusal(BacklogOption.self, ["--backlog=\(Int.min)"]), "--backlog \(Int.min) must be positive")
         // Separated by a space, "-5" reads as an option, so the value is missing.
-        XCTAssertEqual(refusal(["--backlog", "-5"]), "Missing value for '--backlog <backlog>'")
+        XCTAssertEqual(refusal(BacklogOption.self, ["--backlog", "-5"]), "Missing value for '--backlog <backlog>'")
     }
 
     func testNonNumericIsRefused() {
         for value in ["abc", "1.5", "", "12abc", "99999999999999999999"] {
-            XCTAssertEqual(refusal(["--backlog", value]), "The value '\(value)' is invalid for '--backlog <backlog>'", "value \(value.debugDescription)")
-        }
-    }
-
-    /// The message and checks the exit code (64, a usage error) of refusing `arguments`;
-    /// "accepted" when they parse.
-    private func refusal(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) -> String {
-        do {
-            let parsed = try BacklogOption.parse(arguments)
-            return "accepted: \(parsed.backlog)"
-        } catch {
-            XCTAssertEqual(BacklogOption.exitCode(for: error), .validationFailure, "exit code", file: file, line: line)
-            return BacklogOption.message(for: error)
+            XCTAssertEqual(refusal(BacklogOption.self, ["--backlog", value]), "The value '\(value)' is invalid for '--backlog <backlog>'", "value \(value.debugDescription)")
         }
     }
 }

@@ -19,28 +19,16 @@ final class BusyPollOptionTests: XCTestCase {
     }
 
     func testValuesOutsideTheRangeAreRefused() {
-        XCTAssertEqual(refusal(["--busy-poll-us", "1001"]), "--busy-poll-us 1001 is outside 0...1000")
-        XCTAssertEqual(refusal(["--busy-poll-us=-1"]), "--busy-poll-us -1 is outside 0...1000")
-        XCTAssertEqual(refusal(["--busy-poll-us=\(Int.max)"]), "--busy-poll-us \(Int.max) is outside 0...1000")
+        XCTAssertEqual(refusal(BusyPollOption.self, ["--busy-poll-us", "1001"]), "--busy-poll-us 1001 is outside 0...1000")
+        XCTAssertEqual(refusal(BusyPollOption.self, ["--busy-poll-us=-1"]), "--busy-poll-us -1 is outside 0...1000")
+        XCTAssertEqual(refusal(BusyPollOption.self, ["--busy-poll-us=\(Int.max)"]), "--busy-poll-us \(Int.max) is outside 0...1000")
     }
 
     func testNonNumericIsRefused() {
         for value in ["fast", "2.5", ""] {
             XCTAssertEqual(
-                refusal(["--busy-poll-us", value]), "The value '\(value)' is invalid for '--busy-poll-us <busy-poll-us>'",
+                refusal(BusyPollOption.self, ["--busy-poll-us", value]), "The value '\(value)' is invalid for '--busy-poll-us <busy-poll-us>'",
                 "value \(value.debugDescription)")
-        }
-    }
-
-    /// The message of refusing `arguments`, checking the exit code (64, a usage error);
-    /// "accepted" when they parse.
-    private func refusal(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) -> String {
-        do {
-            let parsed = try BusyPollOption.parse(arguments)
-            return "accepted: \(parsed.microseconds)"
-        } catch {
-            XCTAssertEqual(BusyPollOption.exitCode(for: error), .validationFailure, "exit code", file: file, line: line)
-            return BusyPollOption.message(for: error)
         }
     }
 }
