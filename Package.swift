@@ -1,9 +1,11 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+// Linux only: every backend here (epoll, poll, libevent) is built and tested on Linux
+// (kernel 6.x, glibc). Other platforms come when a backend for them exists and is tested.
+
 let package = Package(
     name: "swift-loop",
-    platforms: [.macOS(.v15)],
     products: [
         .library(name: "LoopCore", targets: ["LoopCore"]),
         .library(name: "LoopEpoll", targets: ["LoopEpoll"]),

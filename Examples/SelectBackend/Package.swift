@@ -7,7 +7,6 @@ import PackageDescription
 // depend on it by URL.
 let package = Package(
     name: "SelectBackend",
-    platforms: [.macOS(.v15)],
     products: [
         .library(name: "SelectBackend", targets: ["SelectBackend"]),
         .executable(name: "select-demo", targets: ["select-demo"]),

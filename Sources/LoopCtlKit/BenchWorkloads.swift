@@ -1,10 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Loops
 
 /// The micro workloads of shared/bench/WORKLOADS.md that a bare loop can run.

@@ -1,10 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 internal import CLibevent
 import CLoopShims
 import LoopCore
@@ -579,11 +573,5 @@ private func closeWakeDescriptors(_ fds: (read: Int32, write: Int32)) {
 
 @inline(__always)
 private func systemClose(_ fd: Int32) -> Int32 {
-    #if canImport(Glibc)
     Glibc.close(fd)
-    #elseif canImport(Musl)
-    Musl.close(fd)
-    #else
-    Darwin.close(fd)
-    #endif
 }

@@ -1,10 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Writes to stdout or stderr with write(2): unbuffered, so progress lines and a
 /// child's report are never held back or interleaved out of order.

@@ -1,10 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import LoopCore
 import LoopLibevent
 import XCTest
@@ -183,11 +177,5 @@ final class LibeventSelectorTests: XCTestCase {
 }
 
 private func closeFD(_ fd: Int32) -> Int32 {
-    #if canImport(Glibc)
     Glibc.close(fd)
-    #elseif canImport(Musl)
-    Musl.close(fd)
-    #else
-    Darwin.close(fd)
-    #endif
 }

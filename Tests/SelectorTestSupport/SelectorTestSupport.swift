@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import LoopCore
 
 // What the epoll and poll selector tests share: they drive a backend's hooks

@@ -1,10 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 @_spi(Testing) import LoopCore
 
 /// TCP beyond one connection: a host with several refusing addresses, accept running

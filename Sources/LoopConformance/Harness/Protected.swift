@@ -1,10 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A value guarded by a mutex, for harness state that is not `Sendable`
 /// (exception contexts, cleanup closures) but is touched from case threads.

@@ -1,10 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Datagram endpoints (asyncio's `create_datagram_endpoint`): each returns once the
 /// protocol's `connectionMade` has run. Await them from a task running on the loop.

@@ -1,10 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Name resolution: the blocking getaddrinfo/getnameinfo calls, and the thread pool the
 /// loops run them on.

@@ -1,10 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// getaddrinfo or getnameinfo failed (Python's `socket.gaierror`): an unknown host or
 /// service, a temporary resolver failure, an unsupported family.

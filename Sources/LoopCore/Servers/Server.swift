@@ -1,10 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A listening TCP server made by `BaseEventLoop.createServer` (asyncio's `Server`):
 /// it owns its listening sockets and wraps each accepted connection in a transport (a

@@ -1,10 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CLoopShims
 import Synchronization
 
@@ -67,21 +61,9 @@ public enum Signals {
 }
 
 func closeDescriptor(_ fd: Int32) {
-    #if canImport(Glibc)
     _ = Glibc.close(fd)
-    #elseif canImport(Musl)
-    _ = Musl.close(fd)
-    #elseif canImport(Darwin)
-    _ = Darwin.close(fd)
-    #endif
 }
 
 func readDescriptor(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer) -> Int {
-    #if canImport(Glibc)
     return Glibc.read(fd, buffer.baseAddress, buffer.count)
-    #elseif canImport(Musl)
-    return Musl.read(fd, buffer.baseAddress, buffer.count)
-    #elseif canImport(Darwin)
-    return Darwin.read(fd, buffer.baseAddress, buffer.count)
-    #endif
 }

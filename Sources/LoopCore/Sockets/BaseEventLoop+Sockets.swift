@@ -1,10 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The loop's socket operations (asyncio's `sock_*` coroutines): each tries the call at
 /// once and, when the socket would block, waits for readiness with the loop's own

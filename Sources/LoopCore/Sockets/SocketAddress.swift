@@ -1,10 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// An address family (`AF_INET`, `AF_INET6`, `AF_UNIX`, …), as getaddrinfo and
 /// socket(2) take it.

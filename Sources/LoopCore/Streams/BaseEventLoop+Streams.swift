@@ -1,10 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Streams over TCP and Unix sockets (asyncio's `open_connection`, `start_server`,
 /// `open_unix_connection` and `start_unix_server`): the same connections and servers

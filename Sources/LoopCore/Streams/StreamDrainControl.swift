@@ -1,10 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// What ``StreamWriter/drain()`` waits on (asyncio's `FlowControlMixin`): the
 /// transport's pause/resume-writing calls and the loss of the connection. Drains

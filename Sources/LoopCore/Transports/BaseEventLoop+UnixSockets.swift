@@ -1,10 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Unix-domain stream connections and servers (asyncio's `create_unix_connection` and
 /// `create_unix_server`). They use the same transports and ``Server`` as TCP; await

@@ -1,10 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A protocol receiving datagrams (asyncio's `DatagramProtocol`). Every method has a
 /// default that does nothing.

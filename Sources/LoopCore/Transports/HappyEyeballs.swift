@@ -1,10 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Happy Eyeballs (RFC 8305) for `createConnection`: addresses interleaved by family,
 /// and connection attempts started one after another, each after a delay or as soon as

@@ -1,10 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The read end of a pipe as a transport (asyncio's `_UnixReadPipeTransport`): reads
 /// with a loop reader and delivers the bytes to a ``StreamProtocol``'s `dataReceived`.

@@ -1,10 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The loop's stream-socket transport (asyncio's `_SelectorSocketTransport`): reads
 /// with a loop reader, writes at once when the socket takes the bytes and buffers the

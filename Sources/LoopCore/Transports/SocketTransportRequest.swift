@@ -1,10 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A connected stream socket the loop wants wrapped in a transport: what
 /// ``SelectorBackend/makeSocketTransport(_:)`` receives, and the steps of the transport

@@ -1,10 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A stream transport's write buffer (shared by ``SocketTransport`` and
 /// ``WritePipeTransport``): queued chunks, the first one consumed from an offset.
