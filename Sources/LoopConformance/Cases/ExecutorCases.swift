@@ -86,14 +86,7 @@ enum ExecutorCases {
         },
         ConformanceCase("EXEC-05", "close() while a default-executor call is blocked returns in < 1 s") { ctx in
             let loop = try ctx.makeLoop()
-            let gate = WorkerGate()
-            let started = WorkerGate()
-            ctx.onCleanup { gate.open() }
-            _ = try loop.runInExecutor {
-                started.open()
-                gate.wait()
-            }
-            try ctx.expect(started.wait(timeout: .seconds(5)), "the call did not start")
+            let gate = try WorkerGate.blockDefaultExecutor(ctx, loop)
             let clock = ctx.stopwatch()
             try loop.close()
             let elapsed = ContinuousClock.now - clock
@@ -259,14 +252,7 @@ enum ExecutorCases {
         },
         ConformanceCase("EXEC-X05", "shutdownDefaultExecutor(timeout:) gives up on a blocked call after the timeout, with a warning", requires: [.realTime, .crossThreadWakeup]) { ctx in
             let loop = try ctx.makeLoop()
-            let gate = WorkerGate()
-            let started = WorkerGate()
-            ctx.onCleanup { gate.open() }
-            _ = try loop.runInExecutor {
-                started.open()
-                gate.wait()
-            }
-            try ctx.expect(started.wait(timeout: .seconds(5)), "the call did not start")
+            let gate = try WorkerGate.blockDefaultExecutor(ctx, loop)
             let clock = ctx.stopwatch()
             try loop.runUntilComplete(try loop.shutdownDefaultExecutor(timeout: .milliseconds(100)))
             let elapsed = ContinuousClock.now - clock
@@ -350,6 +336,20 @@ final class InlineTestExecutor: LoopExecutor {
 
 /// A one-shot gate a worker thread blocks on until the case opens it.
 final class WorkerGate: Sendable {
+    /// Starts a call on `loop`'s default executor that blocks until the returned gate
+    /// opens (at the latest in the case's cleanup), and waits until it has started.
+    static func blockDefaultExecutor(_ ctx: CaseContext, _ loop: BaseEventLoop) throws -> WorkerGate {
+        let gate = WorkerGate()
+        let started = WorkerGate()
+        ctx.onCleanup { gate.open() }
+        _ = try loop.runInExecutor {
+            started.open()
+            gate.wait()
+        }
+        try ctx.expect(started.wait(timeout: .seconds(5)), "the call did not start")
+        return gate
+    }
+
     private let isOpen = Atomic<Bool>(false)
 
     func open() { isOpen.store(true, ordering: .releasing) }

@@ -533,6 +533,33 @@ enum SocketCases {
         return (fd, try Socket.localAddress(fd))
     }
 
+    /// A new socket bound to `address` (and listening, if asked), for the case to hand
+    /// over to a server that owns and closes it; closed here if binding or listening fails.
+    static func boundSocket(_ type: SocketType, to address: SocketAddress, listening: Bool = false) throws -> Int32 {
+        let fd = try Socket.make(address.family, type)
+        do {
+            try Socket.bind(fd, to: address)
+            if listening { try Socket.listen(fd) }
+        } catch {
+            _ = try? Socket.close(fd)
+            throw error
+        }
+        return fd
+    }
+
+    /// A new stream socket connected to `address` with sockConnect, for the case to hand
+    /// over to a transport that owns and closes it; closed here if connecting fails.
+    static func connectedSocket(_ loop: BaseEventLoop, to address: SocketAddress) async throws -> Int32 {
+        let fd = try Socket.make(address.family, .stream)
+        do {
+            try await loop.sockConnect(fd, to: address)
+        } catch {
+            _ = try? Socket.close(fd)
+            throw error
+        }
+        return fd
+    }
+
     /// `count` bytes that are not periodic in any small power of two.
     static func pattern(count: Int) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)

@@ -53,22 +53,10 @@ extension StreamCases {
         ConformanceCase("STREAM-X03", "Unix sockets: startUnixServer(path) and openUnixConnection(path) (the module-level functions) exchange lines both ways") { ctx in
             let path = try UnixCases.directory(ctx) + "/streams.sock"
             let seen = try withServers(ctx) { (loop, callbacks) async throws -> [String] in
-                let server = try await startUnixServer(callbacks.wrap { reader, writer in
-                    while case let line = try await reader.readline(), !line.isEmpty {
-                        try writer.write(bytes("unix: ") + line)
-                        try await writer.drain()
-                    }
-                    writer.close()
-                }, path: path)
+                let server = try await startUnixServer(callbacks.wrap(echoLines { _ in "unix: " }), path: path)
                 let (reader, writer) = try await openUnixConnection(path: path)
                 var seen = ["peername: \(writer.getExtraInfo("peername").map { "\($0)" } ?? "none")"]
-                for word in ["one", "two"] {
-                    try writer.write(bytes(word + "\n"))
-                    try await writer.drain()
-                    seen.append(text(try await reader.readline()))
-                }
-                try writer.writeEof()
-                seen.append("at end: \(try await reader.read()), atEOF \(reader.atEOF)")
+                seen += try await exchangeLines(["one", "two"], reader, writer)
                 try await finish(server, callbacks, closing: writer)
                 return seen
             }

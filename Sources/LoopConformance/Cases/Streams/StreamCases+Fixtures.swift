@@ -147,6 +147,44 @@ extension StreamCases {
         return "\(loopError.kind)"
     }
 
+    /// "kind: message" of a ``LoopError``, else ``kind(_:)``'s description with "-".
+    static func kindAndMessage(_ error: (any Error)?) -> String {
+        "\(kind(error)): \((error as? LoopError)?.message ?? "-")"
+    }
+
+    /// "partial: <text>, expected: <n or nil>" of an ``IncompleteReadError``, else what
+    /// `call` threw instead.
+    static func incompleteRead(_ error: (any Error)?, _ call: String) -> String {
+        guard let incomplete = error as? IncompleteReadError else { return "\(call) threw \(String(describing: error))" }
+        return "partial: \(text(incomplete.partial)), expected: \(incomplete.expected.map { String($0) } ?? "nil")"
+    }
+
+    /// A server callback that answers each line with `prefix(reader)` and the line, until
+    /// the client's end of file; then closes its writer.
+    static func echoLines(_ prefix: @escaping (StreamReader) -> String) -> StreamReaderProtocol.ClientConnected {
+        { reader, writer in
+            while case let line = try await reader.readline(), !line.isEmpty {
+                try writer.write(bytes(prefix(reader)) + line)
+                try await writer.drain()
+            }
+            writer.close()
+        }
+    }
+
+    /// Sends each of `words` as a line and reads the reply line; then sends end of file
+    /// and reads the rest. Returns the replies and "at end: <rest>, atEOF <atEOF>".
+    static func exchangeLines(_ words: [String], _ reader: StreamReader, _ writer: StreamWriter) async throws -> [String] {
+        var seen: [String] = []
+        for word in words {
+            try writer.write(bytes(word + "\n"))
+            try await writer.drain()
+            seen.append(text(try await reader.readline()))
+        }
+        try writer.writeEof()
+        seen.append("at end: \(try await reader.read()), atEOF \(reader.atEOF)")
+        return seen
+    }
+
     static func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
     static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }

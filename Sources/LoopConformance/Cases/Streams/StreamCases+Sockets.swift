@@ -6,33 +6,15 @@ extension StreamCases {
     static let sockets: [ConformanceCase] = [
         ConformanceCase("STREAM-X13", "openConnection(sock:) on a TCP socket the case connected with sockConnect to a startServer echo: lines both ways, the limit and the socket are the ones given; closing the writer closes the socket") { ctx in
             let seen = try withServers(ctx) { (loop, callbacks) async throws -> [String] in
-                let (server, port) = try await serve(loop, callbacks) { reader, writer in
-                    while case let line = try await reader.readline(), !line.isEmpty {
-                        try writer.write(bytes("echo: ") + line)
-                        try await writer.drain()
-                    }
-                    writer.close()
-                }
+                let (server, port) = try await serve(loop, callbacks, echoLines { _ in "echo: " })
                 // From openConnection on, the transport owns the socket and closes it.
-                let fd = try Socket.make(.inet, .stream)
-                do {
-                    try await loop.sockConnect(fd, to: SocketAddress(host: "127.0.0.1", port: port))
-                } catch {
-                    _ = try? Socket.close(fd)
-                    throw error
-                }
+                let fd = try await SocketCases.connectedSocket(loop, to: SocketAddress(host: "127.0.0.1", port: port))
                 let (reader, writer) = try await loop.openConnection(sock: fd, limit: 1000)
                 var seen = [
                     "socket: \(writer.getExtraInfo("socket") as? Int32 == fd), limit: \(reader.limit)",
                     "peername: \(writer.getExtraInfo("peername") as? SocketAddress == (try SocketAddress(host: "127.0.0.1", port: port)))",
                 ]
-                for word in ["ping", "pong"] {
-                    try writer.write(bytes(word + "\n"))
-                    try await writer.drain()
-                    seen.append(text(try await reader.readline()))
-                }
-                try writer.writeEof()
-                seen.append("at end: \(try await reader.read()), atEOF \(reader.atEOF)")
+                seen += try await exchangeLines(["ping", "pong"], reader, writer)
                 try await finish(server, callbacks, closing: writer)
                 seen.append("socket closed: \(fcntl(fd, F_GETFD) == -1 && errno == EBADF)")
                 return seen
@@ -45,16 +27,8 @@ extension StreamCases {
         ConformanceCase("STREAM-X14", "startServer(sock:) on a TCP socket the case bound to 127.0.0.1 port 0 and listened on: the server's only socket is that one, two clients in turn get replies with the given limit; close() closes the socket") { ctx in
             let seen = try withServers(ctx) { (loop, callbacks) async throws -> [String] in
                 // From startServer on, the server owns the socket and closes it.
-                let listener = try Socket.make(.inet, .stream)
-                let address: SocketAddress
-                do {
-                    try Socket.bind(listener, to: SocketAddress(host: "127.0.0.1", port: 0))
-                    try Socket.listen(listener)
-                    address = try Socket.localAddress(listener)
-                } catch {
-                    _ = try? Socket.close(listener)
-                    throw error
-                }
+                let listener = try SocketCases.boundSocket(.stream, to: SocketAddress(host: "127.0.0.1", port: 0), listening: true)
+                let address = try Socket.localAddress(listener)
                 let server = try await loop.startServer(callbacks.wrap { reader, writer in
                     let line = try await reader.readline()
                     try writer.write(bytes("served (limit \(reader.limit)): ") + line)
@@ -116,39 +90,15 @@ extension StreamCases {
             let seen = try withServers(ctx) { (loop, callbacks) async throws -> [String] in
                 // From startUnixServer and openUnixConnection on, the server and the
                 // transport own these sockets and close them.
-                let listener = try Socket.make(.unix, .stream)
-                do {
-                    try Socket.bind(listener, to: SocketAddress(unixPath: path))
-                } catch {
-                    _ = try? Socket.close(listener)
-                    throw error
-                }
-                let server = try await startUnixServer(callbacks.wrap { reader, writer in
-                    while case let line = try await reader.readline(), !line.isEmpty {
-                        try writer.write(bytes("unix (limit \(reader.limit)): ") + line)
-                        try await writer.drain()
-                    }
-                    writer.close()
-                }, sock: listener, limit: 300)
-                let fd = try Socket.make(.unix, .stream)
-                do {
-                    try await loop.sockConnect(fd, to: SocketAddress(unixPath: path))
-                } catch {
-                    _ = try? Socket.close(fd)
-                    throw error
-                }
+                let listener = try SocketCases.boundSocket(.stream, to: SocketAddress(unixPath: path))
+                let server = try await startUnixServer(callbacks.wrap(echoLines { reader in "unix (limit \(reader.limit)): " }), sock: listener, limit: 300)
+                let fd = try await SocketCases.connectedSocket(loop, to: SocketAddress(unixPath: path))
                 let (reader, writer) = try await openUnixConnection(sock: fd, limit: 200)
                 var seen = [
                     "server sockets: \(server.sockets == [listener]), client socket: \(writer.getExtraInfo("socket") as? Int32 == fd)",
                     "peername: \(writer.getExtraInfo("peername").map { "\($0)" } ?? "none"), client limit: \(reader.limit)",
                 ]
-                for word in ["one", "two"] {
-                    try writer.write(bytes(word + "\n"))
-                    try await writer.drain()
-                    seen.append(text(try await reader.readline()))
-                }
-                try writer.writeEof()
-                seen.append("at end: \(try await reader.read()), atEOF \(reader.atEOF)")
+                seen += try await exchangeLines(["one", "two"], reader, writer)
                 writer.close()
                 try await writer.waitClosed()
                 seen.append("client socket closed: \(fcntl(fd, F_GETFD) == -1 && errno == EBADF)")

@@ -75,12 +75,8 @@ enum StreamCases {
                 seen.append("readexactly(0): \(try await reader.readexactly(0))")
                 reader.feedEof()
                 let error = await thrown { _ = try await reader.readexactly(10) }
-                if let incomplete = error as? IncompleteReadError {
-                    seen.append("partial: \(text(incomplete.partial)), expected: \(incomplete.expected.map { String($0) } ?? "nil")")
-                    seen.append("message: \(incomplete)")
-                } else {
-                    seen.append("readexactly(10) threw \(String(describing: error))")
-                }
+                seen.append(incompleteRead(error, "readexactly(10)"))
+                seen.append("message: \(error.map { "\($0)" } ?? "nothing thrown")")
                 seen.append("atEOF: \(reader.atEOF)")
                 seen.append("negative: \(kind(await thrown { _ = try await reader.readexactly(-1) }))")
                 return seen
@@ -108,11 +104,7 @@ enum StreamCases {
                 var seen = ["readuntil: \(text(try await reader.readuntil(bytes(";"))))"]
                 reader.feedEof()
                 let error = await thrown { _ = try await reader.readuntil(bytes(";")) }
-                if let incomplete = error as? IncompleteReadError {
-                    seen.append("partial: \(text(incomplete.partial)), expected: \(incomplete.expected.map { String($0) } ?? "nil")")
-                } else {
-                    seen.append("readuntil at EOF threw \(String(describing: error))")
-                }
+                seen.append(incompleteRead(error, "readuntil at EOF"))
                 seen.append("buffered: \(reader.bufferedCount), atEOF: \(reader.atEOF)")
                 seen.append("empty separator: \(kind(await thrown { _ = try await reader.readuntil([]) }))")
                 return seen
@@ -145,7 +137,7 @@ enum StreamCases {
             let seen = try withReader(ctx, limit: 10) { (loop, reader) async throws -> [String] in
                 try reader.feedData(bytes("0123456789abcdefghij"))
                 let error = await thrown { _ = try await reader.readline() }
-                var seen = ["\(kind(error)): \((error as? LoopError)?.message ?? "-")"]
+                var seen = [kindAndMessage(error)]
                 seen.append("buffered: \(reader.bufferedCount)")
                 try reader.feedData(bytes("next\n"))
                 seen.append("line: \(text(try await reader.readline()))")
@@ -200,7 +192,7 @@ enum StreamCases {
                 let first = try loop.createTask { try await reader.read(10) }
                 try await yieldIterations()
                 let error = await thrown { _ = try await reader.read(10) }
-                var seen = ["\(kind(error)): \((error as? LoopError)?.message ?? "-")"]
+                var seen = [kindAndMessage(error)]
                 try reader.feedData(bytes("data"))
                 seen.append("first: \(text(try await first.value))")
                 return seen

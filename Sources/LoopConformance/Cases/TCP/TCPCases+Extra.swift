@@ -63,18 +63,12 @@ extension TCPCases {
             let data = SocketCases.pattern(count: 16 << 20)
             let client = Peer(loop)
             // The server takes the listening socket over and closes it.
-            let listener = try Socket.make(.inet, .stream)
-            try Socket.bind(listener, to: SocketAddress(host: "127.0.0.1", port: 0))
+            let listener = try SocketCases.boundSocket(.stream, to: SocketAddress(host: "127.0.0.1", port: 0))
             try SocketCases.run(ctx, loop, within: .seconds(30)) { () async throws -> Void in
                 let server = try await loop.createServer({ Echo() }, sock: listener)
                 let port = try serverPort(ctx, server)
                 let (transport, _) = try await loop.createConnection({ client }, host: "127.0.0.1", port: port)
-                var offset = 0
-                while offset < data.count {
-                    let end = min(offset + 1 << 20, data.count)
-                    try transport.write(Array(data[offset..<end]))
-                    offset = end
-                }
+                try write(data, to: transport, piecesOf: 1 << 20)
                 try transport.writeEof()
                 try await client.lost.value
                 server.close()
@@ -90,18 +84,12 @@ extension TCPCases {
             let loop = try ctx.makeLoop()
             let peers = Peers()
             let client = Peer(loop)
-            // The transport takes the connected socket over and closes it.
-            let fd = try Socket.make(.inet6, .stream)
             try SocketCases.run(ctx, loop) { () async throws -> Void in
                 let server = try await loop.createServer({ peers.make(loop) }, host: "::1", port: 0, family: .inet6)
                 try ctx.expectEqual(try server.sockets.map { try Socket.family(of: $0) }, [.inet6], "the server's socket families")
                 let port = try serverPort(ctx, server)
-                do {
-                    try await loop.sockConnect(fd, to: SocketAddress(host: "::1", port: port))
-                } catch {
-                    _ = try? Socket.close(fd)
-                    throw error
-                }
+                // The transport takes the connected socket over and closes it.
+                let fd = try await SocketCases.connectedSocket(loop, to: SocketAddress(host: "::1", port: port))
                 let (transport, _) = try await loop.createConnection({ client }, sock: fd)
                 try transport.write(Array("six".utf8))
                 try await until { peers.all.first?.received.count == 3 }

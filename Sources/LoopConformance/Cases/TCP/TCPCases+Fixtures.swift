@@ -138,6 +138,17 @@ extension TCPCases {
         return Int(port)
     }
 
+    /// Writes `data` to `transport` in pieces of at most `piece` bytes, without waiting
+    /// between them (the transport buffers what the socket does not take).
+    static func write(_ data: [UInt8], to transport: any Transport, piecesOf piece: Int) throws {
+        var offset = 0
+        while offset < data.count {
+            let end = min(offset + piece, data.count)
+            try transport.write(Array(data[offset..<end]))
+            offset = end
+        }
+    }
+
     static func checksum(_ bytes: [UInt8]) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }

@@ -53,12 +53,7 @@ enum TCPCases {
             let data = SocketCases.pattern(count: 8 << 20)
             try SocketCases.run(ctx, loop, within: .seconds(20)) { () async throws -> Void in
                 let (clientTransport, _, _) = try await connect(ctx, loop, client, server)
-                var offset = 0
-                while offset < data.count {
-                    let end = min(offset + 100_000, data.count)
-                    try clientTransport.write(Array(data[offset..<end]))
-                    offset = end
-                }
+                try write(data, to: clientTransport, piecesOf: 100_000)
                 clientTransport.close()
                 try await server.lost.value
                 try await client.lost.value

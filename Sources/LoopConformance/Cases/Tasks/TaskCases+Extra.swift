@@ -11,13 +11,7 @@ extension TaskCases {
             let future = loop.createFuture(of: Int.self)
             let task = try loop.createTask { try await future.value }
             let caughtFuture = loop.createFuture(of: Int.self)
-            let catching = try loop.createTask { () async throws -> String in
-                do {
-                    return "value \(try await caughtFuture.value)"
-                } catch let error as CancelledError {
-                    return "caught \(error.message ?? "nil")"
-                }
-            }
+            let catching = try catchingTask(loop, awaiting: caughtFuture)
             try Kit.settle(loop)
             let returned = Recorder<Bool>()
             try loop.callSoon {
@@ -76,13 +70,7 @@ extension TaskCases {
         ConformanceCase("TASK-X04", "cancel from a done callback: of the awaited future (late) or of another future (early)") { ctx in
             let loop = try ctx.makeLoop()
             let awaited = loop.createFuture(of: Int.self)
-            let late = try loop.createTask { () async throws -> String in
-                do {
-                    return "value \(try await awaited.value)"
-                } catch let error as CancelledError {
-                    return "caught \(error.message ?? "nil")"
-                }
-            }
+            let late = try catchingTask(loop, awaiting: awaited)
             // Registered before the task's first step awaits the future, so it runs before the task resumes.
             try awaited.addDoneCallback { _ in late.cancel(message: "from cb") }
             try Kit.settle(loop)
@@ -91,13 +79,7 @@ extension TaskCases {
 
             let inner = loop.createFuture(of: Int.self)
             let trigger = loop.createFuture(of: Void.self)
-            let early = try loop.createTask { () async throws -> String in
-                do {
-                    return "value \(try await inner.value)"
-                } catch let error as CancelledError {
-                    return "caught \(error.message ?? "nil")"
-                }
-            }
+            let early = try catchingTask(loop, awaiting: inner)
             try trigger.addDoneCallback { _ in early.cancel(message: "trigger done") }
             try Kit.settle(loop)
             try trigger.setResult(())

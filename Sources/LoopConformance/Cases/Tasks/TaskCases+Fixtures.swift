@@ -12,6 +12,18 @@ extension TaskCases {
         try await future.value
     }
 
+    /// A task awaiting `future` that returns "value <its result>", or "caught <message>"
+    /// when it is cancelled.
+    static func catchingTask(_ loop: BaseEventLoop, awaiting future: Future<Int>) throws -> LoopTask<String> {
+        try loop.createTask { () async throws -> String in
+            do {
+                return "value \(try await future.value)"
+            } catch let error as CancelledError {
+                return "caught \(error.message ?? "nil")"
+            }
+        }
+    }
+
     /// A task type of a third party, made visible through the task-lifetime functions.
     final class ForeignTask: EventLoopTask {
         let loop: any EventLoop
