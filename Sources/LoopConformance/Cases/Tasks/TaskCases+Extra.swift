@@ -98,22 +98,8 @@ extension TaskCases {
             let loop = try ctx.makeLoop()
             let seen = Recorder<String>()
             let future = loop.createFuture(of: Int.self)
-            let inner = try loop.createTask { () async throws -> Int in
-                do {
-                    return try await future.value
-                } catch let error as CancelledError {
-                    seen.record("inner:\(error.message ?? "nil")")
-                    throw error
-                }
-            }
-            let outer = try loop.createTask { () async throws -> Int in
-                do {
-                    return try await inner.value
-                } catch let error as CancelledError {
-                    seen.record("outer:\(error.message ?? "nil")")
-                    throw error
-                }
-            }
+            let inner = try recordingTask(loop, "inner", awaiting: future, into: seen)
+            let outer = try recordingTask(loop, "outer", awaiting: inner, into: seen)
             try Kit.settle(loop)
             try ctx.expect(outer.cancel(message: "top"), "cancel() of the outer task")
             let error = try Kit.expectCancelled(ctx, "runUntilComplete(outer)") { _ = try Kit.runGuarded(loop, outer) }
@@ -129,14 +115,7 @@ extension TaskCases {
             let seen = Recorder<String>()
             let future = loop.createFuture(of: Int.self)
             let inner = try loop.createTask { try await future.value }
-            let outer = try loop.createTask { () async throws -> Int in
-                do {
-                    return try await inner.value
-                } catch let error as CancelledError {
-                    seen.record("outer:\(error.message ?? "nil")")
-                    throw error
-                }
-            }
+            let outer = try recordingTask(loop, "outer", awaiting: inner, into: seen)
             try Kit.settle(loop)
             inner.cancel(message: "inner only")
             try Kit.expectCancelled(ctx, "runUntilComplete(outer)") { _ = try Kit.runGuarded(loop, outer) }

@@ -24,6 +24,21 @@ extension TaskCases {
         }
     }
 
+    /// A task awaiting `future` that records "<name>:<message>" in `seen` when it is
+    /// cancelled, and rethrows the CancelledError.
+    static func recordingTask(
+        _ loop: BaseEventLoop, _ name: String, awaiting future: Future<Int>, into seen: Recorder<String>
+    ) throws -> LoopTask<Int> {
+        try loop.createTask { () async throws -> Int in
+            do {
+                return try await future.value
+            } catch let error as CancelledError {
+                seen.record("\(name):\(error.message ?? "nil")")
+                throw error
+            }
+        }
+    }
+
     /// A task type of a third party, made visible through the task-lifetime functions.
     final class ForeignTask: EventLoopTask {
         let loop: any EventLoop
