@@ -149,9 +149,10 @@ extension TCPCases {
         }
     }
 
+    /// The ``Checksum`` (FNV-1a) of `bytes`.
     static func checksum(_ bytes: [UInt8]) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return hash
+        var sum = Checksum()
+        sum.add(bytes[...])
+        return sum.value
     }
 }
