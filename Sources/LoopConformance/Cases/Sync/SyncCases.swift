@@ -7,5 +7,6 @@ import LoopCore
 /// are this group's own numbering, SYNC-01 onwards: CONFORMANCE.md has no SYNC lines.
 public enum SyncCases {
     public static let all: [ConformanceCase] =
-        LockCases.all + EventCases.all + ConditionCases.all + SemaphoreCases.all + BarrierCases.all + QueueCases.all
+        LockCases.all + EventCases.all + ConditionCases.all + SemaphoreCases.all + BarrierCases.all
+        + QueueCases.all + TaskGroupCases.all + TimeoutScopeCases.all + EagerTaskCases.all + SyncBadInputCases.all
 }
