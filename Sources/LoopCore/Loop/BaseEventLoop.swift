@@ -13,6 +13,17 @@ import Synchronization
 /// try loop.runForever()
 /// try loop.close()
 /// ```
+///
+/// ## Where things are
+///
+/// Each public method lives in `Loop/BaseEventLoop+<Section>.swift`, named after its
+/// section of asyncio's event-loop reference: +Running, +Scheduling,
+/// +FuturesAndTasks, +Connections, +Servers, +FileDescriptors, +Sockets, +DNS,
+/// +Pipes, +Signals, +Executor, +ErrorHandling, +Debug (plus +BusyPoll and
+/// +TaskExecutor, which asyncio has not). This file holds the stored state and the
+/// initialiser; `RunLoop.swift` holds the iteration and the one path by which work
+/// from other threads reaches it. The types serving a section (transports, sockets,
+/// the resolver, signal delivery, executors) live in that concern's folder.
 public final class BaseEventLoop: EventLoop, @unchecked Sendable {
     // @unchecked: all mutable state is confined to the thread running the loop
     // (checked in debug mode, as asyncio's _check_thread does), except `inbox`
@@ -37,12 +48,12 @@ public final class BaseEventLoop: EventLoop, @unchecked Sendable {
     @exclusivity(unchecked) var watchedCount = 0
     @exclusivity(unchecked) var lastIOPollNanoseconds: Int64 = 0
     @exclusivity(unchecked) var iterationsSinceIOPoll = 0
-    /// The adaptive busy-poll window (BaseEventLoop+BusyPoll.swift); its limit follows
+    /// The adaptive busy-poll window (BaseEventLoop+BusyPoll.swift, RunLoop.swift); its limit follows
     /// `busyPollLimitNanoseconds`, which any thread may set.
     @exclusivity(unchecked) var busyPoll = BusyPollWindow(limit: 0)
     /// Work to do as soon as the Swift job running now returns (see `afterCurrentJob`).
     @exclusivity(unchecked) var afterJob: [() -> Void] = []
-    // Default executor and signal handlers (BaseEventLoop+RunInExecutor.swift,
+    // Default executor and signal handlers (BaseEventLoop+Executor.swift,
     // BaseEventLoop+Signals.swift), loop thread only.
     var executorState = DefaultExecutorState()
     var signalState = LoopSignalState()
