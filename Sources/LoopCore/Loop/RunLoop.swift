@@ -18,13 +18,22 @@ extension BaseEventLoop {
 
     // MARK: One iteration
 
-    /// One iteration: poll I/O (unless callbacks are ready and I/O was polled within
-    /// ``ioPollInterval``), move ready I/O callbacks and due timers to the ready queue,
-    /// then run exactly the callbacks queued at that point.
+    /// One iteration: poll I/O (unless callbacks are ready, no timer is due and I/O
+    /// was polled within ``ioPollInterval``), move ready I/O callbacks and then due
+    /// timers to the ready queue, then run exactly the callbacks queued at that point.
     func runOnce() throws {
+        // Timers due up to this loop time are queued; read once when I/O is not polled.
+        var timerDeadline: Double?
         if timers.count > 0 { timers.compactIfNeeded() }
         if ready.isEmpty || stopping || ioPollIsDue() {
             try pollIO()
+            iterationsSinceIOPoll = 0
+            lastIOPollNanoseconds = MonotonicClock.nanoseconds()
+        } else if timers.count > 0, timerIsDue(&timerDeadline) {
+            // A due timer must not overtake I/O that is ready already (asyncio queues
+            // I/O callbacks before due timers): poll without waiting first.
+            try pollIO()
+            timerDeadline = nil
             iterationsSinceIOPoll = 0
             lastIOPollNanoseconds = MonotonicClock.nanoseconds()
         } else {
@@ -32,7 +41,7 @@ extension BaseEventLoop {
         }
         if inboxPending.load(ordering: .relaxed) { drainInbox() }
         if timers.count > 0 {
-            let deadline = backend.now() + 1e-9
+            let deadline = timerDeadline ?? backend.now() + 1e-9
             while let due = timers.popDue(before: deadline) { ready.append(.handle(due)) }
         }
         var remaining = ready.count
@@ -53,6 +62,15 @@ extension BaseEventLoop {
         if iterationsSinceIOPoll >= Self.ioPollMaxIterations { return true }
         guard iterationsSinceIOPoll & (Self.ioPollCheckIterations - 1) == Self.ioPollCheckIterations - 1 else { return false }
         return MonotonicClock.nanoseconds() - lastIOPollNanoseconds >= Self.ioPollIntervalNanoseconds
+    }
+
+    /// Whether a live timer is due now; leaves in `deadline` the loop time it compared with.
+    @inline(__always)
+    private func timerIsDue(_ deadline: inout Double?) -> Bool {
+        let now = backend.now() + 1e-9
+        deadline = now
+        guard let next = timers.earliestDeadline() else { return false }
+        return next <= now
     }
 
     // MARK: Polling I/O
