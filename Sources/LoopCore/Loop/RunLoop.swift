@@ -22,27 +22,27 @@ extension BaseEventLoop {
     /// was polled within ``ioPollInterval``), move ready I/O callbacks and then due
     /// timers to the ready queue, then run exactly the callbacks queued at that point.
     func runOnce() throws {
-        // Timers due up to this loop time are queued; read once when I/O is not polled.
-        var timerDeadline: Double?
-        if timers.count > 0 { timers.compactIfNeeded() }
-        if ready.isEmpty || stopping || ioPollIsDue() {
-            try pollIO()
-            iterationsSinceIOPoll = 0
-            lastIOPollNanoseconds = MonotonicClock.nanoseconds()
-        } else if timers.count > 0, timerIsDue(&timerDeadline) {
-            // A due timer must not overtake I/O that is ready already (asyncio queues
-            // I/O callbacks before due timers): poll without waiting first.
-            try pollIO()
-            timerDeadline = nil
-            iterationsSinceIOPoll = 0
-            lastIOPollNanoseconds = MonotonicClock.nanoseconds()
+        if timers.count == 0 {
+            if ready.isEmpty || stopping || ioPollIsDue() { try pollIOAndRecord() } else { iterationsSinceIOPoll &+= 1 }
+            if inboxPending.load(ordering: .relaxed) { drainInbox() }
+            // The backend's wait may have run code that scheduled a timer.
+            if timers.count > 0 { queueDueTimers(before: backend.now() + 1e-9) }
         } else {
-            iterationsSinceIOPoll &+= 1
-        }
-        if inboxPending.load(ordering: .relaxed) { drainInbox() }
-        if timers.count > 0 {
-            let deadline = timerDeadline ?? backend.now() + 1e-9
-            while let due = timers.popDue(before: deadline) { ready.append(.handle(due)) }
+            timers.compactIfNeeded()
+            // Timers due up to this loop time are queued; read once when I/O is not polled.
+            var deadline: Double?
+            if ready.isEmpty || stopping || ioPollIsDue() {
+                try pollIOAndRecord()
+            } else if timerIsDue(&deadline) {
+                // A due timer must not overtake I/O that is ready already (asyncio queues
+                // I/O callbacks before due timers): poll without waiting first.
+                try pollIOAndRecord()
+                deadline = nil
+            } else {
+                iterationsSinceIOPoll &+= 1
+            }
+            if inboxPending.load(ordering: .relaxed) { drainInbox() }
+            queueDueTimers(before: deadline ?? backend.now() + 1e-9)
         }
         var remaining = ready.count
         while remaining > 0, let item = ready.removeFirst() {
@@ -62,6 +62,19 @@ extension BaseEventLoop {
         if iterationsSinceIOPoll >= Self.ioPollMaxIterations { return true }
         guard iterationsSinceIOPoll & (Self.ioPollCheckIterations - 1) == Self.ioPollCheckIterations - 1 else { return false }
         return MonotonicClock.nanoseconds() - lastIOPollNanoseconds >= Self.ioPollIntervalNanoseconds
+    }
+
+    @inline(__always)
+    private func pollIOAndRecord() throws {
+        try pollIO()
+        iterationsSinceIOPoll = 0
+        lastIOPollNanoseconds = MonotonicClock.nanoseconds()
+    }
+
+    /// Moves the timers due at or before `deadline` to the ready queue, earliest first.
+    @inline(__always)
+    private func queueDueTimers(before deadline: Double) {
+        while let due = timers.popDue(before: deadline) { ready.append(.handle(due)) }
     }
 
     /// Whether a live timer is due now; leaves in `deadline` the loop time it compared with.
@@ -169,19 +182,15 @@ extension BaseEventLoop {
     /// the ready queue, with no lock and no wakeup; from elsewhere into the inbox,
     /// waking the loop if it sleeps. Returns false when the loop is closed (the item
     /// is dropped). The one path of `callSoonThreadsafe` and of Swift job enqueueing.
+    ///
+    /// The sleeping/pending handshake with `pollIO` guarantees that either the loop
+    /// sees `inboxPending` before it sleeps or the submitter sees `sleeping` and wakes it.
     @inline(__always)
     func submit(_ item: ReadyItem) -> Bool {
         if runningThread.load(ordering: .relaxed) == cloop_thread_id() {
             ready.append(item)
             return true
         }
-        return submitToInbox(item)
-    }
-
-    /// The inbox half of ``submit(_:)``: the sleeping/pending handshake with `pollIO`
-    /// guarantees that either the loop sees `inboxPending` before it sleeps or the
-    /// submitter sees `sleeping` and wakes it.
-    private func submitToInbox(_ item: ReadyItem) -> Bool {
         let accepted = inbox.withLock { inbox -> Bool in
             if inbox.closed { return false }
             inbox.handles.append(item)
