@@ -117,18 +117,8 @@ public enum BenchWorkloads {
 
     /// Peak resident set size of this process so far (getrusage ru_maxrss), KiB.
     public static func peakRSSKiB() -> Int {
-        var usage = rusage()
-        #if canImport(Glibc)
-        let who = __rusage_who_t(RUSAGE_SELF.rawValue)
-        #else
-        let who = RUSAGE_SELF
-        #endif
-        guard getrusage(who, &usage) == 0 else { return 0 }
-        #if canImport(Darwin)
-        return Int(usage.ru_maxrss) / 1024  // bytes there
-        #else
+        guard let usage = Posix.selfResourceUsage() else { return 0 }
         return Int(usage.ru_maxrss)
-        #endif
     }
 
     /// CLOCK_MONOTONIC, ns.
