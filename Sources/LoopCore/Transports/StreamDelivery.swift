@@ -1,6 +1,6 @@
 /// A protocol callback of a stream transport that threw: the error and asyncio's
 /// message for it (e.g. "Fatal error: protocol.data_received() call failed."), for
-/// ``SocketTransportRequest/reportFatalError(_:message:transport:protocol:)``.
+/// ``TransportCore/fail(_:message:)``.
 public struct ProtocolCallbackFailure: Error {
     /// What the callback threw.
     public let error: any Error
