@@ -41,7 +41,6 @@ public final class BuffereventTransport: FileDescriptorTransport, Transport {
     private weak var selector: LibeventSelector?
     /// The bufferevent; `nil` once freed.
     private var bufferEvent: OpaquePointer?
-    private var paused = false
     private var eof = false
     /// The input buffer's length after the last top-up or delivery: what libevent's
     /// next read adds is measured from it.
@@ -77,10 +76,7 @@ public final class BuffereventTransport: FileDescriptorTransport, Transport {
         _ = bufferevent_set_max_single_write(bufferEvent, Self.maxReadSize)
         selector.adopt(self)
         do {
-            try start(waiter: request.waiter) { [self] in
-                guard !isClosing, !paused, let live = self.bufferEvent else { return }
-                _ = bufferevent_enable(live, Int16(EV_READ))
-            }
+            try start(waiter: request.waiter)
         } catch {
             releaseBufferEvent()
             throw error
@@ -90,27 +86,6 @@ public final class BuffereventTransport: FileDescriptorTransport, Transport {
     public override func extraInfo(_ key: String) -> Any? {
         if key == Self.bufferEventKey { return bufferEvent }
         return extra[key]
-    }
-
-    // MARK: ReadTransport
-
-    public var isReading: Bool { !paused && !isClosing }
-
-    public func pauseReading() {
-        guard isReading else { return }
-        paused = true
-        stopReading()
-    }
-
-    public func resumeReading() {
-        guard !isClosing, paused else { return }
-        paused = false
-        guard let bufferEvent else { return }
-        _ = bufferevent_enable(bufferEvent, Int16(EV_READ))
-        // Bytes or an end of file libevent read before the pause are delivered now.
-        if evbuffer_get_length(bufferevent_get_input(bufferEvent)) > 0 || sawEndOfFile || readFailure != nil {
-            scheduleProcessing()
-        }
     }
 
     // MARK: WriteTransport
@@ -154,15 +129,11 @@ public final class BuffereventTransport: FileDescriptorTransport, Transport {
 
     public var canWriteEof: Bool { true }
 
-    public func abort() { forceClose(nil) }
-
     /// The bytes waiting in the bufferevent's output buffer.
     public var writeBufferSize: Int {
         guard let bufferEvent else { return 0 }
         return evbuffer_get_length(bufferevent_get_output(bufferEvent))
     }
-
-    public var writeBufferLimits: (low: Int, high: Int) { flow.limits }
 
     public func setWriteBufferLimits(high: Int? = nil, low: Int? = nil) throws {
         try applyWriteBufferLimits(high: high, low: low, buffered: writeBufferSize)
@@ -254,7 +225,7 @@ public final class BuffereventTransport: FileDescriptorTransport, Transport {
     private func process() {
         processScheduled = false
         guard !lost.isLost, bufferEvent != nil else { return }
-        if isReading { deliverInput() }
+        if readingActive { deliverInput() }
         guard !lost.isLost, bufferEvent != nil else { return }
         if let failure = writeFailure {
             writeFailure = nil
@@ -267,7 +238,7 @@ public final class BuffereventTransport: FileDescriptorTransport, Transport {
     }
 
     private func deliverInput() {
-        while isReading, !lost.isLost, let bufferEvent {
+        while readingActive, !lost.isLost, let bufferEvent {
             let input = bufferevent_get_input(bufferEvent)
             guard evbuffer_get_length(input) > 0 else { break }
             do {
@@ -280,7 +251,7 @@ public final class BuffereventTransport: FileDescriptorTransport, Transport {
             }
         }
         if let bufferEvent { inputSeen = evbuffer_get_length(bufferevent_get_input(bufferEvent)) }
-        guard isReading, !lost.isLost, let bufferEvent,
+        guard readingActive, !lost.isLost, let bufferEvent,
             evbuffer_get_length(bufferevent_get_input(bufferEvent)) == 0
         else { return }
         if let failure = readFailure {
@@ -288,21 +259,11 @@ public final class BuffereventTransport: FileDescriptorTransport, Transport {
             fail(SystemError(errno: failure, call: "recv(\(fd))"), message: "Fatal read error on socket transport")
         } else if sawEndOfFile {
             sawEndOfFile = false
-            readEof()
+            // libevent stopped reading at the end of file; keeping open leaves it so.
+            _ = deliverEndOfStream()
         }
     }
 
-    private func readEof() {
-        let keepOpen: Bool
-        do {
-            keepOpen = try StreamDelivery.endOfFile(to: currentProtocol)
-        } catch {
-            fail(error.error, message: error.message)
-            return
-        }
-        // libevent stopped reading at the end of file; keeping open leaves it so.
-        if !keepOpen { close() }
-    }
 
     private func writeProgressed() {
         maybeResumeProtocol(buffered: writeBufferSize)
@@ -316,6 +277,15 @@ public final class BuffereventTransport: FileDescriptorTransport, Transport {
     }
 
     // MARK: Transport core hooks
+
+    /// Bytes or an end of file libevent read before a pause are delivered now.
+    @_spi(Backend) public override func startReading() throws {
+        guard let bufferEvent else { return }
+        _ = bufferevent_enable(bufferEvent, Int16(EV_READ))
+        if evbuffer_get_length(bufferevent_get_input(bufferEvent)) > 0 || sawEndOfFile || readFailure != nil {
+            scheduleProcessing()
+        }
+    }
 
     @_spi(Backend) public override func stopReading() {
         if let bufferEvent { _ = bufferevent_disable(bufferEvent, Int16(EV_READ)) }

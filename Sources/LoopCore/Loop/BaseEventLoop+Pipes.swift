@@ -14,11 +14,7 @@ extension BaseEventLoop {
     /// anything else ("Pipe transport is for pipes/sockets only.").
     public func connectReadPipe<P: BaseProtocol>(_ factory: () throws -> P, _ fd: Int32) async throws -> (transport: ReadPipeTransport, protocol: P) {
         try checkTransportCall("connectReadPipe")
-        let kind = try pipeKind(fd)
-        guard kind == S_IFIFO || kind == S_IFSOCK || kind == S_IFCHR else {
-            throw LoopError(.invalidArgument, "Pipe transport is for pipes/sockets only.")
-        }
-        try Socket.setNonBlocking(fd)
+        _ = try takePipe(fd, refusal: "Pipe transport is for pipes/sockets only.")
         return try await establishTransport(fd: fd, closeOnFailure: false, factory) { made, waiter in
             try ReadPipeTransport(loop: self, fd: fd, protocol: made, waiter: waiter)
         } discard: { $0.close() }
@@ -29,11 +25,7 @@ extension BaseEventLoop {
     /// anything else ("Pipe transport is only for pipes, sockets and character devices").
     public func connectWritePipe<P: BaseProtocol>(_ factory: () throws -> P, _ fd: Int32) async throws -> (transport: WritePipeTransport, protocol: P) {
         try checkTransportCall("connectWritePipe")
-        let kind = try pipeKind(fd)
-        guard kind == S_IFIFO || kind == S_IFSOCK || kind == S_IFCHR else {
-            throw LoopError(.invalidArgument, "Pipe transport is only for pipes, sockets and character devices")
-        }
-        try Socket.setNonBlocking(fd)
+        let kind = try takePipe(fd, refusal: "Pipe transport is only for pipes, sockets and character devices")
         // Only pipes and sockets report a closed read end as readability (asyncio's rule).
         let watchesReadEnd = kind == S_IFIFO || kind == S_IFSOCK
         return try await establishTransport(fd: fd, closeOnFailure: false, factory) { made, waiter in
@@ -41,10 +33,15 @@ extension BaseEventLoop {
         } discard: { $0.abort() }
     }
 
-    /// The file type bits of `fd` (`st_mode & S_IFMT`).
-    private func pipeKind(_ fd: Int32) throws -> mode_t {
+    /// Checks that `fd` is a pipe, a socket or a character device (else
+    /// ``LoopError/Kind-swift.enum/invalidArgument`` with `refusal`), makes it
+    /// non-blocking and returns its file type bits (`st_mode & S_IFMT`).
+    private func takePipe(_ fd: Int32, refusal: String) throws -> mode_t {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw SystemError(errno: errno, call: "fstat(\(fd))") }
-        return info.st_mode & S_IFMT
+        let kind = info.st_mode & S_IFMT
+        guard kind == S_IFIFO || kind == S_IFSOCK || kind == S_IFCHR else { throw LoopError(.invalidArgument, refusal) }
+        try Socket.setNonBlocking(fd)
+        return kind
     }
 }

@@ -44,10 +44,11 @@ public final class DatagramTransport: FileDescriptorTransport {
         extra["socket"] = fd
         extra["sockname"] = try? Socket.localAddress(fd)
         extra["peername"] = try? Socket.peerAddress(fd)
-        try start(waiter: waiter) { [self] in
-            guard !isClosing else { return }
-            try loop.transportAddReader(fd) { [self] in readReady() }
-        }
+        try start(waiter: waiter)
+    }
+
+    @_spi(Backend) public override func startReading() throws {
+        try loop.transportAddReader(fd) { [self] in readReady() }
     }
 
     /// Closes the endpoint: queued datagrams are still sent, then `connectionLost(nil)`

@@ -3,7 +3,7 @@ import Glibc
 /// The fd-owning layer over ``TransportCore``: a transport that owns one file
 /// descriptor (a socket or a pipe end), as asyncio's selector and pipe transports do.
 ///
-/// - ``start(waiter:startReading:)`` marks the fd as owned (the loop's public
+/// - ``start(waiter:reads:)`` marks the fd as owned (the loop's public
 ///   `addReader`, `addWriter`, `removeReader` and `removeWriter` then refuse it with
 ///   ``LoopError/Kind-swift.enum/fdInUseByTransport``) and counts the connection on its
 ///   ``Server``, if any, so that ``Server/waitClosed()`` waits for it.
@@ -44,11 +44,11 @@ open class FileDescriptorTransport: TransportCore {
 
     open override var description: String { "<\(kind) fd=\(isFinished ? -1 : fd)\(isClosing ? " closing" : "")>" }
 
-    /// Starts the connection (``TransportCore/startConnection(waiter:startReading:)``),
+    /// Starts the connection (``TransportCore/startConnection(waiter:reads:)``),
     /// marks the fd as owned and counts the connection on ``server``. Call it once,
     /// from the kind's initializer. Throws when the loop is closed.
-    @_spi(Backend) public final func start(waiter: Future<Void>?, startReading: (() throws -> Void)?) throws {
-        try startConnection(waiter: waiter, startReading: startReading)
+    @_spi(Backend) public final func start(waiter: Future<Void>?, reads: Bool = true) throws {
+        try startConnection(waiter: waiter, reads: reads)
         loop.setTransportOwner(fd, description)
         server?.attach()
     }
@@ -128,6 +128,11 @@ open class FileDescriptorTransport: TransportCore {
         if !closeCountsLoss { lost.markLost() }
         fail(error, message: message)
     }
+}
+
+/// The write buffer of a ``WriteTransport`` built on ``FileDescriptorTransport``.
+extension WriteTransport where Self: FileDescriptorTransport {
+    public var writeBufferSize: Int { buffer.count }
 }
 
 extension BaseEventLoop {

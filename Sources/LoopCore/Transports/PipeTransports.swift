@@ -8,32 +8,16 @@ import Glibc
 ///
 /// Create one with ``BaseEventLoop/connectReadPipe(_:_:)``.
 public final class ReadPipeTransport: FileDescriptorTransport, ReadTransport {
-    private var paused = false
 
     init(loop: BaseEventLoop, fd: Int32, protocol: any BaseProtocol, waiter: Future<Void>) throws {
         super.init(loop: loop, fd: fd, protocol: `protocol`, kind: "ReadPipeTransport", socket: false, closeCountsLoss: false)
         // "pipe" is the pipe's fd.
         extra = ["pipe": fd]
-        try start(waiter: waiter) { [self] in
-            guard !isClosing, !paused else { return }
-            try loop.transportAddReader(fd) { [self] in readReady() }
-        }
+        try start(waiter: waiter)
     }
 
-    // MARK: ReadTransport
-
-    public var isReading: Bool { !paused && !isClosing }
-
-    public func pauseReading() {
-        guard isReading else { return }
-        paused = true
-        stopReading()
-    }
-
-    public func resumeReading() {
-        guard !isClosing, paused else { return }
-        paused = false
-        try? loop.transportAddReader(fd) { [self] in readReady() }
+    @_spi(Backend) public override func startReading() throws {
+        try loop.transportAddReader(fd) { [self] in readReady() }
     }
 
     // MARK: Implementation
@@ -101,11 +85,13 @@ public final class WritePipeTransport: FileDescriptorTransport, WriteTransport {
         super.init(loop: loop, fd: fd, protocol: `protocol`, kind: "WritePipeTransport", socket: false, closeCountsLoss: false)
         // "pipe" is the pipe's fd.
         extra = ["pipe": fd]
-        let watchReadEnd: (() throws -> Void)? = watchesReadEnd ? { [self] in
-            guard !isClosing else { return }
-            try loop.transportAddReader(fd) { [self] in readEndReady() }
-        } : nil
-        try start(waiter: waiter, startReading: watchReadEnd)
+        // Only pipes and sockets report a closed read end as readability.
+        try start(waiter: waiter, reads: watchesReadEnd)
+    }
+
+    /// Watches the write end for readability: the read end closed (asyncio's `_read_ready`).
+    @_spi(Backend) public override func startReading() throws {
+        try loop.transportAddReader(fd) { [self] in readEndReady() }
     }
 
     /// As ``writeEof()``: the buffered bytes are sent, then the pipe is closed.
@@ -143,16 +129,6 @@ public final class WritePipeTransport: FileDescriptorTransport, WriteTransport {
     }
 
     public var canWriteEof: Bool { true }
-
-    public func abort() { forceClose(nil) }
-
-    public var writeBufferSize: Int { buffer.count }
-
-    public var writeBufferLimits: (low: Int, high: Int) { flow.limits }
-
-    public func setWriteBufferLimits(high: Int? = nil, low: Int? = nil) throws {
-        try applyWriteBufferLimits(high: high, low: low, buffered: buffer.count)
-    }
 
     // MARK: Implementation
 

@@ -15,7 +15,6 @@ import Glibc
 /// methods return it as `any Transport`. A backend may also make one itself, e.g. to
 /// wrap it.
 public final class SocketTransport: FileDescriptorTransport, Transport {
-    private var paused = false
     private var eof = false
 
     /// Takes over the request's socket and schedules `connectionMade`, reading, and the
@@ -23,26 +22,11 @@ public final class SocketTransport: FileDescriptorTransport, Transport {
     public init(_ request: SocketTransportRequest) throws {
         super.init(request, kind: "SocketTransport")
         extra = request.prepareSocket()
-        try start(waiter: request.waiter) { [self] in
-            guard !isClosing, !paused else { return }
-            try loop.transportAddReader(fd) { [self] in readReady() }
-        }
+        try start(waiter: request.waiter)
     }
 
-    // MARK: ReadTransport
-
-    public var isReading: Bool { !paused && !isClosing }
-
-    public func pauseReading() {
-        guard isReading else { return }
-        paused = true
-        stopReading()
-    }
-
-    public func resumeReading() {
-        guard !isClosing, paused else { return }
-        paused = false
-        try? loop.transportAddReader(fd) { [self] in readReady() }
+    @_spi(Backend) public override func startReading() throws {
+        try loop.transportAddReader(fd) { [self] in readReady() }
     }
 
     // MARK: WriteTransport
@@ -66,16 +50,6 @@ public final class SocketTransport: FileDescriptorTransport, Transport {
     }
 
     public var canWriteEof: Bool { true }
-
-    public func abort() { forceClose(nil) }
-
-    public var writeBufferSize: Int { buffer.count }
-
-    public var writeBufferLimits: (low: Int, high: Int) { flow.limits }
-
-    public func setWriteBufferLimits(high: Int? = nil, low: Int? = nil) throws {
-        try applyWriteBufferLimits(high: high, low: low, buffered: buffer.count)
-    }
 
     // MARK: Implementation
 
@@ -101,18 +75,7 @@ public final class SocketTransport: FileDescriptorTransport, Transport {
     }
 
     private func readEof() {
-        let keepOpen: Bool
-        do {
-            keepOpen = try StreamDelivery.endOfFile(to: currentProtocol)
-        } catch {
-            fail(error.error, message: error.message)
-            return
-        }
-        if keepOpen {
-            stopReading()
-        } else {
-            close()
-        }
+        if deliverEndOfStream() { stopReading() }
     }
 
     override func writeReady() {

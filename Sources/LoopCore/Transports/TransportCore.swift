@@ -8,9 +8,12 @@
 ///
 /// ## States
 ///
-/// 1. **Open** — after `init`; ``startConnection(waiter:startReading:)`` schedules, each
+/// 1. **Open** — after `init`; ``startConnection(waiter:reads:)`` schedules, each
 ///    as its own loop callback and in this order, `connectionMade(self)`, the kind's
-///    `startReading` and the completion of the waiter.
+///    ``startReading()`` (unless closing or paused by then) and the completion of the
+///    waiter. A kind that conforms to ``ReadTransport`` gets `isReading`,
+///    `pauseReading()` and `resumeReading()` from the core (``readingActive``;
+///    ``stopReading()`` on pause, ``startReading()`` on resume).
 /// 2. **Closing** — ``isClosing`` turns true exactly once, in ``markClosing()`` (called by
 ///    ``close()``, ``forceClose(_:)`` or a kind's own close path); the kind then hears
 ///    ``closingStarted()``. ``close()`` also calls ``stopReading()`` and, when nothing
@@ -33,11 +36,29 @@
 /// its buffer grew and ``maybeResumeProtocol(buffered:)`` after it shrank; each tells the
 /// protocol once per crossing of the high (pause) or low (resume) mark.
 ///
+/// `closeCountsLoss` picks asyncio's counting: its selector transports count closing
+/// and `_force_close` as a loss (writes after `close()` are ignored once nothing is
+/// pending), its pipe transports do not (they refuse writes while closing instead).
+///
 /// ## What a kind supplies
 ///
-/// ``stopReading()``, ``discardOutput()``, ``hasPendingWrites``, and optionally
-/// ``closingStarted()``, ``releaseResources()``, ``extraInfo(_:)`` and ``close()`` (a
-/// write pipe closes as `writeEof`). Everything runs on the loop's thread.
+/// Its I/O through the hooks ``startReading()``, ``stopReading()``,
+/// ``discardOutput()`` and ``hasPendingWrites``, and optionally ``closingStarted()``,
+/// ``releaseResources()``, ``extraInfo(_:)`` (or just fill ``extra``) and ``close()`` (a
+/// write pipe closes as `writeEof`). A ``WriteTransport`` kind gets `abort()`
+/// (``forceClose(_:)``), `writeBufferLimits` and `setWriteBufferLimits` from the core and
+/// supplies `write`, `writeEof`, `canWriteEof` and `writeBufferSize`; a stream reader
+/// hands an end of file to ``deliverEndOfStream()``. Everything runs on the loop's thread.
+///
+/// ## Shapes built on it
+///
+/// - ``FileDescriptorTransport`` (fd ownership) → ``SocketTransport``,
+///   ``ReadPipeTransport``, ``WritePipeTransport`` (also a subprocess's stdio pipes),
+///   ``DatagramTransport``, and a backend's transport from
+///   ``SelectorBackend/makeSocketTransport(_:)`` (libevent's bufferevent; a completion
+///   transport overrides the hooks and does its own I/O).
+/// - A transport over another transport (TLS's app-facing side) subclasses
+///   ``TransportCore`` directly: no fd, its ``releaseResources()`` closes the lower one.
 open class TransportCore: BaseTransport, CustomStringConvertible {
     /// The loop the transport belongs to.
     @_spi(Backend) public final unowned let loop: BaseEventLoop
@@ -57,6 +78,8 @@ open class TransportCore: BaseTransport, CustomStringConvertible {
     /// The socket named in fatal-error reports, if any.
     @_spi(Backend) public final var reportedSocket: Int32?
     private var closing = false
+    /// Whether reading is paused (``ReadTransport/pauseReading()``).
+    @_spi(Backend) public final internal(set) var isReadingPaused = false
     /// `connectionLost` is scheduled or running.
     private var lostScheduled = false
     /// Whether `connectionLost` ran and the resources are released.
@@ -95,8 +118,13 @@ open class TransportCore: BaseTransport, CustomStringConvertible {
 
     open var description: String { "<\(kind)\(closing ? " closing" : "")>" }
 
+    /// Whether received data is delivered: not paused, not closing (``ReadTransport/isReading``).
+    @_spi(Backend) public final var readingActive: Bool { !isReadingPaused && !closing }
+
     // MARK: Hooks a kind overrides
 
+    /// Starts (or resumes) delivering received data (add the reader, enable reading, …).
+    @_spi(Backend) open func startReading() throws {}
     /// Stops delivering received data (remove the reader, disable reading, …).
     @_spi(Backend) open func stopReading() {}
     /// Drops what waits to be written and stops writing.
@@ -112,12 +140,15 @@ open class TransportCore: BaseTransport, CustomStringConvertible {
     // MARK: The state machine
 
     /// Schedules, each as its own loop callback and in this order, the protocol's
-    /// `connectionMade(self)`, `startReading` (if any) and the completion of `waiter`.
-    /// Call it once, from the kind's initializer. Throws when the loop is closed.
-    @_spi(Backend) public final func startConnection(waiter: Future<Void>?, startReading: (() throws -> Void)?) throws {
+    /// `connectionMade(self)`, ``startReading()`` when `reads` (skipped if the
+    /// transport is closing or paused by then) and the completion of `waiter`. Call it
+    /// once, from the kind's initializer. Throws when the loop is closed.
+    @_spi(Backend) public final func startConnection(waiter: Future<Void>?, reads: Bool) throws {
         let proto = currentProtocol
         _ = try loop.callSoon({ [self] in try proto.connectionMade(self) }, from: nil)
-        if let startReading { _ = try loop.callSoon(startReading, from: nil) }
+        if reads {
+            _ = try loop.callSoon({ [self] in if readingActive { try startReading() } }, from: nil)
+        }
         if let waiter {
             _ = try loop.callSoon({ if !waiter.isDone { try waiter.setResult(()) } }, from: nil)
         }
@@ -178,6 +209,20 @@ open class TransportCore: BaseTransport, CustomStringConvertible {
         isFinished = true
     }
 
+    /// The peer ended the stream: tells the protocol (``StreamDelivery/endOfFile(to:)``)
+    /// and closes unless it asks to stay open; a callback that throws ends the
+    /// transport (``fail(_:message:)``). Returns whether the transport stays open.
+    @_spi(Backend) public final func deliverEndOfStream() -> Bool {
+        do {
+            if try StreamDelivery.endOfFile(to: currentProtocol) { return true }
+        } catch {
+            fail(error.error, message: error.message)
+            return false
+        }
+        close()
+        return false
+    }
+
     /// Counts a write ignored because the connection is lost, logging `warning` from
     /// the fifth such write on (asyncio's rule).
     @_spi(Backend) public final func ignoreWrite(warning: String = "socket.send() raised exception.") {
@@ -199,5 +244,33 @@ open class TransportCore: BaseTransport, CustomStringConvertible {
     @_spi(Backend) public final func applyWriteBufferLimits(high: Int?, low: Int?, buffered: Int) throws {
         try flow.setLimits(high: high, low: low)
         maybePauseProtocol(buffered: buffered)
+    }
+}
+
+/// The reading side of every ``ReadTransport`` built on ``TransportCore``.
+extension ReadTransport where Self: TransportCore {
+    public var isReading: Bool { readingActive }
+
+    public func pauseReading() {
+        guard readingActive else { return }
+        isReadingPaused = true
+        stopReading()
+    }
+
+    public func resumeReading() {
+        guard !isClosing, isReadingPaused else { return }
+        isReadingPaused = false
+        try? startReading()
+    }
+}
+
+/// The write-side defaults of every ``WriteTransport`` built on ``TransportCore``.
+extension WriteTransport where Self: TransportCore {
+    public func abort() { forceClose(nil) }
+
+    public var writeBufferLimits: (low: Int, high: Int) { flow.limits }
+
+    public func setWriteBufferLimits(high: Int? = nil, low: Int? = nil) throws {
+        try applyWriteBufferLimits(high: high, low: low, buffered: writeBufferSize)
     }
 }
