@@ -6,7 +6,10 @@ import CLoopShims
 /// The libevent backend's stream-socket transport: a libevent bufferevent on the
 /// backend's own `event_base` reads the socket into its input buffer and writes its
 /// output buffer, and the transport keeps the contract of the loop's ``SocketTransport``
-/// (the conformance suite runs the same cases on both).
+/// (the conformance suite runs the same cases on both): it is a kind of LoopCore's
+/// `FileDescriptorTransport`, whose `TransportCore` holds the lifecycle (closing,
+/// `connectionLost` once, fatal errors, ignored writes, flow control); this class
+/// supplies the bufferevent I/O through the core's hooks.
 ///
 /// ``LibeventSelector`` supplies one for every TCP and Unix stream connection through
 /// ``SelectorBackend/makeSocketTransport(_:)``. Its extra info has the keys of
@@ -242,7 +245,7 @@ public final class BuffereventTransport: FileDescriptorTransport, Transport {
             let input = bufferevent_get_input(bufferEvent)
             guard evbuffer_get_length(input) > 0 else { break }
             do {
-                let count = try StreamDelivery.read(to: currentProtocol, on: loop) { memory in
+                let count = try StreamDelivery.read(for: self) { memory in
                     Int(evbuffer_remove(input, memory.baseAddress, memory.count))
                 }
                 if count <= 0 { break }

@@ -21,7 +21,7 @@ open class FileDescriptorTransport: TransportCore {
     /// The server that accepted the connection, if any.
     @_spi(Backend) public final let server: Server?
     /// The stream write buffer (empty for kinds that do not write a stream).
-    final var buffer = WriteBuffer()
+    @exclusivity(unchecked) final var buffer = WriteBuffer()
 
     /// A transport of type `kind` owning `fd`. `socket`: name the fd in fatal-error reports.
     @_spi(Backend) public init(

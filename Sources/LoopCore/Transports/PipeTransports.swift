@@ -40,7 +40,7 @@ public final class ReadPipeTransport: FileDescriptorTransport, ReadTransport {
             return
         }
         do {
-            guard let stream = currentProtocol as? any StreamProtocol else { return }
+            guard let stream = streamProtocol else { return }
             try stream.dataReceived(scratch.copy(count))
         } catch {
             fail(error, message: "Fatal error: protocol.data_received() call failed.")
@@ -50,10 +50,10 @@ public final class ReadPipeTransport: FileDescriptorTransport, ReadTransport {
     /// `eofReceived`, its result ignored (asyncio's read pipe closes at end of file).
     private func deliverEndOfFile() {
         do {
-            switch currentProtocol {
-            case let stream as any StreamProtocol: _ = try stream.eofReceived()
-            case let buffered as any BufferedProtocol: _ = try buffered.eofReceived()
-            default: break
+            if let stream = streamProtocol {
+                _ = try stream.eofReceived()
+            } else if let buffered = bufferedProtocol {
+                _ = try buffered.eofReceived()
             }
         } catch {
             loop.callExceptionHandler(ExceptionContext(

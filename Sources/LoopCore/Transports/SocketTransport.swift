@@ -58,7 +58,7 @@ public final class SocketTransport: FileDescriptorTransport, Transport {
         var failure: Int32 = 0
         let count: Int
         do {
-            count = try StreamDelivery.read(to: currentProtocol, on: loop) { [fd] memory in
+            count = try StreamDelivery.read(for: self) { [fd] memory in
                 let count = Glibc.recv(fd, memory.baseAddress, memory.count, 0)
                 if count < 0 { failure = errno }
                 return count

@@ -63,27 +63,33 @@ open class TransportCore: BaseTransport, CustomStringConvertible {
     /// The loop the transport belongs to.
     @_spi(Backend) public final unowned let loop: BaseEventLoop
     /// The protocol receiving the transport's events (``protocol`` for loop users).
-    @_spi(Backend) public final var currentProtocol: any BaseProtocol
+    @_spi(Backend) @exclusivity(unchecked) public final var currentProtocol: any BaseProtocol {
+        didSet { classifyProtocol() }
+    }
+    /// ``currentProtocol`` as the protocol kinds a stream read delivers to (`nil` when it
+    /// is not one), cast once per protocol rather than once per read.
+    @exclusivity(unchecked) final private(set) var bufferedProtocol: (any BufferedProtocol)?
+    @exclusivity(unchecked) final private(set) var streamProtocol: (any StreamProtocol)?
     /// The transport type's name for descriptions and messages, e.g. "SocketTransport".
     @_spi(Backend) public final let kind: String
     /// The extra info by key (see ``extraInfo(_:)``).
-    @_spi(Backend) public final var extra: [String: Any] = [:]
+    @_spi(Backend) @exclusivity(unchecked) public final var extra: [String: Any] = [:]
     /// asyncio's `_conn_lost`: whether (and how often) the connection was found lost.
-    @_spi(Backend) public final var lost = ConnectionLostCounter()
+    @_spi(Backend) @exclusivity(unchecked) public final var lost = ConnectionLostCounter()
     /// The write buffer's flow-control marks and pause state.
-    @_spi(Backend) public final var flow = WriteFlowControl()
+    @_spi(Backend) @exclusivity(unchecked) public final var flow = WriteFlowControl()
     /// Whether closing counts as a loss for ignored writes (asyncio's selector
     /// transports: `true`; its pipe transports: `false`).
     @_spi(Backend) public final let closeCountsLoss: Bool
     /// The socket named in fatal-error reports, if any.
-    @_spi(Backend) public final var reportedSocket: Int32?
-    private var closing = false
+    @_spi(Backend) @exclusivity(unchecked) public final var reportedSocket: Int32?
+    @exclusivity(unchecked) private var closing = false
     /// Whether reading is paused (``ReadTransport/pauseReading()``).
-    @_spi(Backend) public final internal(set) var isReadingPaused = false
+    @_spi(Backend) @exclusivity(unchecked) public final internal(set) var isReadingPaused = false
     /// `connectionLost` is scheduled or running.
-    private var lostScheduled = false
+    @exclusivity(unchecked) private var lostScheduled = false
     /// Whether `connectionLost` ran and the resources are released.
-    @_spi(Backend) public final private(set) var isFinished = false
+    @_spi(Backend) @exclusivity(unchecked) public final private(set) var isFinished = false
 
     /// A transport of type `kind` for `protocol`, open, not yet started.
     @_spi(Backend) public init(loop: BaseEventLoop, protocol: any BaseProtocol, kind: String, closeCountsLoss: Bool = true) {
@@ -91,6 +97,12 @@ open class TransportCore: BaseTransport, CustomStringConvertible {
         self.currentProtocol = `protocol`
         self.kind = kind
         self.closeCountsLoss = closeCountsLoss
+        classifyProtocol()
+    }
+
+    private func classifyProtocol() {
+        bufferedProtocol = currentProtocol as? any BufferedProtocol
+        streamProtocol = currentProtocol as? any StreamProtocol
     }
 
     // MARK: BaseTransport
@@ -214,7 +226,7 @@ open class TransportCore: BaseTransport, CustomStringConvertible {
     /// transport (``fail(_:message:)``). Returns whether the transport stays open.
     @_spi(Backend) public final func deliverEndOfStream() -> Bool {
         do {
-            if try StreamDelivery.endOfFile(to: currentProtocol) { return true }
+            if try StreamDelivery.endOfFile(buffered: bufferedProtocol, stream: streamProtocol) { return true }
         } catch {
             fail(error.error, message: error.message)
             return false
