@@ -1,7 +1,6 @@
 import Glibc
 import CSelect
-import LoopCore
-import Synchronization
+@_spi(Backend) import LoopCore
 
 /// A selector backend on POSIX `select(2)`, woken from other threads through a
 /// self-pipe: the whole of a third-party backend, in one file.
@@ -20,10 +19,8 @@ import Synchronization
 /// ## Threading
 /// The loop calls every hook on its own thread except ``wakeup()``, which any thread
 /// may call at any time, also during ``wait(timeout:into:)`` and after ``close()``.
-/// `@unchecked Sendable` is sound because ``wakeup()`` touches only the pipe's write
-/// end (a constant) and an atomic: it announces itself in `wakeState`, which
-/// ``close()`` marks closed and then waits on before closing the pipe, so a wakeup
-/// never writes to a closed or recycled descriptor.
+/// `@unchecked Sendable` is sound because ``wakeup()`` touches only the kit's
+/// ``WakeupChannel``, which solves the wakeup-versus-close race.
 public final class SelectSelector: SelectorBackend, @unchecked Sendable {
     /// The registry entry: name `"select"`, below every built-in backend in priority,
     /// so it is used only when asked for (`LOOP_BACKEND=select`).
@@ -61,32 +58,20 @@ public final class SelectSelector: SelectorBackend, @unchecked Sendable {
     private var interests: [IOEvents] = []
     /// The highest registered fd, or -1.
     private var highestFD: Int32 = -1
-    private var wakeReadFD: Int32
-
-    // Shared with wakeup(), which may run on any thread.
-    private let wakeWriteFD: Int32
-    /// Bit 0: closed. The rest: wakeup() calls in flight, 2 per call.
-    private let wakeState = Atomic<Int>(0)
+    /// The self-pipe ``wakeup()`` writes, from any thread.
+    private let wake: WakeupChannel
 
     /// Opens the wakeup pipe.
     ///
-    /// - Throws: ``SystemError`` named `pipe` when out of descriptors, or `EMFILE`
-    ///   named `SelectSelector.init` when the pipe's descriptors are not below
+    /// - Throws: ``SystemError`` named `pipe2` when out of descriptors, or `EMFILE`
+    ///   named `SelectSelector.init` when the pipe's read end is not below
     ///   `FD_SETSIZE` (the process already has more than a thousand open).
     public init() throws {
-        var ends: [Int32] = [-1, -1]
-        guard pipe(&ends) == 0 else { throw SystemError(errno: errno, call: "pipe") }
-        guard ends[0] < Self.setSize else {
-            systemClose(ends[0])
-            systemClose(ends[1])
-            throw SystemError(errno: EMFILE, call: "SelectSelector.init (wakeup pipe fd \(ends[0]) >= FD_SETSIZE \(Self.setSize))")
+        wake = try WakeupChannel(kind: .pipe)
+        guard wake.readFD < Self.setSize else {
+            wake.close()
+            throw SystemError(errno: EMFILE, call: "SelectSelector.init (wakeup pipe fd \(wake.readFD) >= FD_SETSIZE \(Self.setSize))")
         }
-        for fd in ends {
-            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        }
-        wakeReadFD = ends[0]
-        wakeWriteFD = ends[1]
         cselect_zero(&readSet)
         cselect_zero(&writeSet)
     }
@@ -101,7 +86,7 @@ public final class SelectSelector: SelectorBackend, @unchecked Sendable {
     ///   ``SystemError`` named `SelectSelector.register`: `EBADF` for a negative fd or
     ///   after ``close()``, `EEXIST` if `fd` is already registered.
     public func register(fd: Int32, interest: IOEvents) throws {
-        guard fd >= 0, wakeReadFD >= 0 else { throw SystemError(errno: EBADF, call: "SelectSelector.register") }
+        guard fd >= 0, !wake.isClosed else { throw SystemError(errno: EBADF, call: "SelectSelector.register") }
         guard fd < Self.setSize else {
             throw LoopError(
                 .invalidArgument,
@@ -144,11 +129,11 @@ public final class SelectSelector: SelectorBackend, @unchecked Sendable {
     ///
     /// - Throws: ``SystemError`` named `select`, e.g. `EBADF` after ``close()``.
     public func wait(timeout: Duration?, into ready: inout ReadinessBuffer) throws {
-        guard wakeReadFD >= 0 else { throw SystemError(errno: EBADF, call: "select") }
+        guard !wake.isClosed else { throw SystemError(errno: EBADF, call: "select") }
         var readable = readSet
         var writable = writeSet
-        cselect_set(wakeReadFD, &readable)
-        let count = max(highestFD, wakeReadFD) + 1
+        cselect_set(wake.readFD, &readable)
+        let count = max(highestFD, wake.readFD) + 1
         let result: Int32
         if let timeout {
             var limit = Self.selectTimeout(timeout)
@@ -163,7 +148,7 @@ public final class SelectSelector: SelectorBackend, @unchecked Sendable {
             throw SystemError(errno: error, call: "select")
         }
         guard result > 0 else { return }
-        if cselect_isset(wakeReadFD, &readable) != 0 { drainWakeups() }
+        if cselect_isset(wake.readFD, &readable) != 0 { wake.drain() }
         guard highestFD >= 0 else { return }
         for fd in 0...highestFD where !interests[Int(fd)].isEmpty {
             var events: IOEvents = []
@@ -175,28 +160,11 @@ public final class SelectSelector: SelectorBackend, @unchecked Sendable {
 
     /// Makes the current or next ``wait(timeout:into:)`` return promptly. Any thread,
     /// any number of times, also after ``close()`` (where it does nothing).
-    public func wakeup() {
-        let state = wakeState.wrappingAdd(2, ordering: .sequentiallyConsistent).oldValue
-        if state & 1 == 0 {
-            var byte: UInt8 = 1
-            // EAGAIN means the pipe is full: a wakeup is already pending.
-            _ = write(wakeWriteFD, &byte, 1)
-        }
-        wakeState.wrappingSubtract(2, ordering: .releasing)
-    }
+    public func wakeup() { wake.wakeup() }
 
     /// Closes the wakeup pipe and forgets every registration. Calling it again does nothing.
     public func close() {
-        let state = wakeState.bitwiseOr(1, ordering: .sequentiallyConsistent).oldValue
-        if state & 1 == 0 {
-            // Wait for wakeups already past the closed check (one write each).
-            while wakeState.load(ordering: .acquiring) != 1 { sched_yield() }
-            systemClose(wakeWriteFD)
-        }
-        if wakeReadFD >= 0 {
-            systemClose(wakeReadFD)
-            wakeReadFD = -1
-        }
+        wake.close()
         interests = []
         highestFD = -1
         cselect_zero(&readSet)
@@ -227,11 +195,6 @@ public final class SelectSelector: SelectorBackend, @unchecked Sendable {
         return found
     }
 
-    private func drainWakeups() {
-        var buffer = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
-        while withUnsafeMutableBytes(of: &buffer, { read(wakeReadFD, $0.baseAddress, $0.count) }) == 32 {}
-    }
-
     /// A `select` timeout, rounded up to whole microseconds so the wait never ends
     /// before the deadline it was computed from.
     private static func selectTimeout(_ duration: Duration) -> timeval {
@@ -245,9 +208,4 @@ public final class SelectSelector: SelectorBackend, @unchecked Sendable {
         }
         return timeval(tv_sec: .init(wholeSeconds), tv_usec: .init(micros))
     }
-}
-
-/// `close(2)` under a name the ``SelectSelector/close()`` method does not shadow.
-private func systemClose(_ fd: Int32) {
-    _ = close(fd)
 }
