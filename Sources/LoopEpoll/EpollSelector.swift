@@ -23,8 +23,8 @@ public final class EpollSelector: SelectorBackend, @unchecked Sendable {
         make: { try EpollSelector() }
     )
 
-    /// The registry name, `"epoll"`.
-    public var name: String { "epoll" }
+    /// This backend's identity: ``descriptor``.
+    public var descriptor: BackendDescriptor { Self.descriptor }
 
     /// The calls this backend is built on.
     public var details: String { "epoll_wait, eventfd wakeup" }
@@ -79,8 +79,9 @@ public final class EpollSelector: SelectorBackend, @unchecked Sendable {
     ///
     /// - Throws: ``SystemError`` named `epoll_ctl(ADD)`: `EBADF` for a descriptor that is
     ///   not open (including -1), `EEXIST` if it is already registered, `EPERM` for a
-    ///   regular file or directory.
+    ///   regular file or directory; ``LoopError`` `.closed` after ``close()``.
     public func register(fd: Int32, interest: IOEvents) throws {
+        guard epollFD >= 0 else { throw LoopError.backendClosed(name, hook: "register(fd:interest:)") }
         var event = epoll_event()
         event.events = Self.epollMask(interest)
         event.data.fd = fd
@@ -98,8 +99,9 @@ public final class EpollSelector: SelectorBackend, @unchecked Sendable {
     /// Changes what a registered `fd` is watched for.
     ///
     /// - Throws: ``SystemError`` named `epoll_ctl(MOD)`, e.g. `ENOENT` when `fd` is not
-    ///   registered.
+    ///   registered; ``LoopError`` `.closed` after ``close()``.
     public func modify(fd: Int32, interest: IOEvents) throws {
+        guard epollFD >= 0 else { throw LoopError.backendClosed(name, hook: "modify(fd:interest:)") }
         var event = epoll_event()
         event.events = Self.epollMask(interest)
         event.data.fd = fd
@@ -108,11 +110,12 @@ public final class EpollSelector: SelectorBackend, @unchecked Sendable {
         }
     }
 
-    /// Stops watching `fd`. A descriptor its owner already closed, or one that is not
-    /// registered, is not an error.
+    /// Stops watching `fd`. A descriptor its owner already closed, one that is not
+    /// registered, or any after ``close()`` is not an error.
     ///
     /// - Throws: ``SystemError`` named `epoll_ctl(DEL)` for any other failure.
     public func unregister(fd: Int32) throws {
+        guard epollFD >= 0 else { return }
         if epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, nil) != 0 {
             let error = errno
             // Closing an fd removes it from the epoll set (EBADF, or ENOENT once the
@@ -129,8 +132,9 @@ public final class EpollSelector: SelectorBackend, @unchecked Sendable {
     /// A wakeup is consumed here and never reported as an fd. A signal interrupting the
     /// wait makes it return with no events.
     ///
-    /// - Throws: ``SystemError`` named `epoll_wait` (e.g. `EBADF` after ``close()``).
+    /// - Throws: ``SystemError`` named `epoll_wait`; ``LoopError`` `.closed` after ``close()``.
     public func wait(timeout: Duration?, into ready: inout ReadinessBuffer) throws {
+        guard epollFD >= 0 else { throw LoopError.backendClosed(name, hook: "wait(timeout:into:)") }
         let milliseconds = timeout?.pollMilliseconds ?? -1
         let count = epoll_wait(epollFD, events, Int32(clamping: eventCapacity), milliseconds)
         guard count >= 0 else {

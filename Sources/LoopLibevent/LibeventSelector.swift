@@ -37,8 +37,8 @@ public final class LibeventSelector: SelectorBackend, @unchecked Sendable {
         make: { try LibeventSelector() }
     )
 
-    /// The registry name, `"libevent"`.
-    public var name: String { "libevent" }
+    /// This backend's identity: ``descriptor``.
+    public var descriptor: BackendDescriptor { Self.descriptor }
 
     /// libevent's version and the OS method its base uses, e.g.
     /// `"libevent 2.1.12-stable, method epoll, precise timer"`.
@@ -328,7 +328,7 @@ public final class LibeventSelector: SelectorBackend, @unchecked Sendable {
 
     private func liveBase(_ call: String) throws -> OpaquePointer {
         guard let base else {
-            throw LoopError(.closed, "libevent backend: \(call) called after close(); make a new backend")
+            throw LoopError.backendClosed(name, hook: call)
         }
         return base
     }

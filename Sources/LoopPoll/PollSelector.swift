@@ -24,16 +24,15 @@ public final class PollSelector: SelectorBackend, @unchecked Sendable {
         name: "poll",
         summary: "POSIX poll(2), level-triggered, self-pipe wakeup",
         priority: 10,
+        // poll(2) also watches regular files (always ready), which epoll refuses.
+        capabilities: BackendCapabilities.standard.union(.regularFiles),
         make: { try PollSelector() }
     )
 
-    /// The registry name, `"poll"`.
-    public var name: String { "poll" }
+    /// This backend's identity: ``descriptor``.
+    public var descriptor: BackendDescriptor { Self.descriptor }
 
     /// The calls this backend is built on.
-    /// poll(2) also watches regular files (always ready), which epoll refuses.
-    public var capabilities: BackendCapabilities { BackendCapabilities.standard.union(.regularFiles) }
-
     public var details: String { "poll, self-pipe wakeup" }
 
     // Loop-thread state.
@@ -61,10 +60,12 @@ public final class PollSelector: SelectorBackend, @unchecked Sendable {
     /// Starts watching `fd` for `interest`.
     ///
     /// - Throws: ``SystemError`` named `PollSelector.register`: `EBADF` for a negative
-    ///   descriptor, `EEXIST` if `fd` is already registered, `EBADF` after ``close()``.
-    ///   A non-negative descriptor that is not open is accepted (see the type's notes).
+    ///   descriptor, `EEXIST` if `fd` is already registered; ``LoopError`` `.closed` after
+    ///   ``close()``. A non-negative descriptor that is not open is accepted (see the
+    ///   type's notes).
     public func register(fd: Int32, interest: IOEvents) throws {
-        guard fd >= 0, !wake.isClosed else { throw SystemError(errno: EBADF, call: "PollSelector.register") }
+        guard !wake.isClosed else { throw LoopError.backendClosed(name, hook: "register(fd:interest:)") }
+        guard fd >= 0 else { throw SystemError(errno: EBADF, call: "PollSelector.register") }
         let index = Int(fd)
         if index < slots.count {
             guard slots[index] < 0 else { throw SystemError(errno: EEXIST, call: "PollSelector.register") }
@@ -79,8 +80,9 @@ public final class PollSelector: SelectorBackend, @unchecked Sendable {
     /// Changes what a registered `fd` is watched for.
     ///
     /// - Throws: ``SystemError`` named `PollSelector.modify` with `ENOENT` when `fd` is
-    ///   not registered.
+    ///   not registered; ``LoopError`` `.closed` after ``close()``.
     public func modify(fd: Int32, interest: IOEvents) throws {
+        guard !wake.isClosed else { throw LoopError.backendClosed(name, hook: "modify(fd:interest:)") }
         guard let slot = slot(of: fd) else { throw SystemError(errno: ENOENT, call: "PollSelector.modify") }
         pollFDs[slot].events = Self.pollMask(interest)
     }
@@ -104,9 +106,9 @@ public final class PollSelector: SelectorBackend, @unchecked Sendable {
     /// A wakeup is consumed here and never reported as an fd. A signal interrupting the
     /// wait makes it return with no events.
     ///
-    /// - Throws: ``SystemError`` named `poll`, e.g. `EBADF` after ``close()``.
+    /// - Throws: ``SystemError`` named `poll`; ``LoopError`` `.closed` after ``close()``.
     public func wait(timeout: Duration?, into ready: inout ReadinessBuffer) throws {
-        guard !wake.isClosed else { throw SystemError(errno: EBADF, call: "poll") }
+        guard !wake.isClosed else { throw LoopError.backendClosed(name, hook: "wait(timeout:into:)") }
         let milliseconds = timeout?.pollMilliseconds ?? -1
         let readyCount = pollFDs.withUnsafeMutableBufferPointer { entries in
             poll(entries.baseAddress, nfds_t(entries.count), milliseconds)

@@ -5,14 +5,15 @@ import CSelect
 /// A selector backend on POSIX `select(2)`, woken from other threads through a
 /// self-pipe: the whole of a third-party backend, in one file.
 ///
-/// It implements the required hooks of ``SelectorBackend`` (`name`, `register`,
-/// `modify`, `unregister`, `wait`, `wakeup`, `close`) and two optional ones
-/// (`capabilities`, `details`); the clock hook `now()` keeps its default.
+/// It implements the required hooks of ``SelectorBackend`` (`descriptor`, `register`,
+/// `modify`, `unregister`, `wait`, `wakeup`, `close`) and one optional one
+/// (`details`); the clock hook `now()` keeps its default. The kit's ``WakeupChannel``
+/// does the cross-thread wakeup.
 ///
 /// ## Limit: FD_SETSIZE
 /// An `fd_set` holds descriptors below `FD_SETSIZE` (1024 on Linux) only; writing a
 /// higher one would corrupt memory. So ``register(fd:interest:)`` refuses such a
-/// descriptor with a typed error, and ``capabilities`` leaves out
+/// descriptor with a typed error, and its descriptor's capabilities leave out
 /// ``BackendCapabilities/highDescriptors``: conformance cases that need high
 /// descriptors are skipped on this backend, naming that capability.
 ///
@@ -28,6 +29,9 @@ public final class SelectSelector: SelectorBackend, @unchecked Sendable {
         name: "select",
         summary: "POSIX select(2), level-triggered, self-pipe wakeup, fds below FD_SETSIZE only",
         priority: 5,
+        // Real time and cross-thread wakeups; regular files too (select reports them
+        // always ready, as poll does). Not highDescriptors.
+        capabilities: [.realTime, .crossThreadWakeup, .regularFiles],
         make: { try SelectSelector() }
     )
 
@@ -43,11 +47,7 @@ public final class SelectSelector: SelectorBackend, @unchecked Sendable {
     /// `FD_SETSIZE`: the descriptors this backend can watch are `0 ..< setSize`.
     public static let setSize = Int32(cselect_setsize())
 
-    public var name: String { "select" }
-
-    /// Real time and cross-thread wakeups; regular files too (select reports them
-    /// always ready, as poll does). Not ``BackendCapabilities/highDescriptors``.
-    public var capabilities: BackendCapabilities { [.realTime, .crossThreadWakeup, .regularFiles] }
+    public var descriptor: BackendDescriptor { Self.descriptor }
 
     public var details: String { "select, self-pipe wakeup, FD_SETSIZE \(Self.setSize)" }
 
@@ -83,10 +83,11 @@ public final class SelectSelector: SelectorBackend, @unchecked Sendable {
     /// Starts watching `fd` for `interest`.
     ///
     /// - Throws: ``LoopError`` `.invalidArgument` when `fd` is not below `FD_SETSIZE`;
-    ///   ``SystemError`` named `SelectSelector.register`: `EBADF` for a negative fd or
-    ///   after ``close()``, `EEXIST` if `fd` is already registered.
+    ///   ``SystemError`` named `SelectSelector.register`: `EBADF` for a negative fd,
+    ///   `EEXIST` if `fd` is already registered; ``LoopError`` `.closed` after ``close()``.
     public func register(fd: Int32, interest: IOEvents) throws {
-        guard fd >= 0, !wake.isClosed else { throw SystemError(errno: EBADF, call: "SelectSelector.register") }
+        guard !wake.isClosed else { throw LoopError.backendClosed(name, hook: "register(fd:interest:)") }
+        guard fd >= 0 else { throw SystemError(errno: EBADF, call: "SelectSelector.register") }
         guard fd < Self.setSize else {
             throw LoopError(
                 .invalidArgument,
@@ -105,8 +106,9 @@ public final class SelectSelector: SelectorBackend, @unchecked Sendable {
     /// Changes what a registered `fd` is watched for.
     ///
     /// - Throws: ``SystemError`` named `SelectSelector.modify` with `ENOENT` when `fd`
-    ///   is not registered.
+    ///   is not registered; ``LoopError`` `.closed` after ``close()``.
     public func modify(fd: Int32, interest: IOEvents) throws {
+        guard !wake.isClosed else { throw LoopError.backendClosed(name, hook: "modify(fd:interest:)") }
         guard isRegistered(fd) else { throw SystemError(errno: ENOENT, call: "SelectSelector.modify") }
         set(fd, interest)
     }
@@ -127,9 +129,9 @@ public final class SelectSelector: SelectorBackend, @unchecked Sendable {
     /// `EBADF`: it is then reported readable and writable (as poll's `POLLNVAL`), so the
     /// code watching it meets the error on its next read or write.
     ///
-    /// - Throws: ``SystemError`` named `select`, e.g. `EBADF` after ``close()``.
+    /// - Throws: ``SystemError`` named `select`; ``LoopError`` `.closed` after ``close()``.
     public func wait(timeout: Duration?, into ready: inout ReadinessBuffer) throws {
-        guard !wake.isClosed else { throw SystemError(errno: EBADF, call: "select") }
+        guard !wake.isClosed else { throw LoopError.backendClosed(name, hook: "wait(timeout:into:)") }
         var readable = readSet
         var writable = writeSet
         cselect_set(wake.readFD, &readable)
