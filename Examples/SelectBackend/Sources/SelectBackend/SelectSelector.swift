@@ -127,26 +127,26 @@ public final class SelectSelector: SelectorBackend, @unchecked Sendable {
     /// A wakeup is consumed here and never reported as an fd. A signal makes it return
     /// with no events. A registered fd that its owner closed makes `select` fail with
     /// `EBADF`: it is then reported readable and writable (as poll's `POLLNVAL`), so the
-    /// code watching it meets the error on its next read or write.
+    /// code watching it meets the error on its next read or write, and the other fds are
+    /// polled again without it.
     ///
     /// - Throws: ``SystemError`` named `select`; ``LoopError`` `.closed` after ``close()``.
     public func wait(timeout: Duration?, into ready: inout ReadinessBuffer) throws {
         guard !wake.isClosed else { throw LoopError.backendClosed(name, hook: "wait(timeout:into:)") }
         var readable = readSet
         var writable = writeSet
-        cselect_set(wake.readFD, &readable)
-        let count = max(highestFD, wake.readFD) + 1
-        let result: Int32
-        if let timeout {
-            var limit = Self.selectTimeout(timeout)
-            result = select(count, &readable, &writable, nil, &limit)
-        } else {
-            result = select(count, &readable, &writable, nil, nil)
+        var result = select(&readable, &writable, timeout)
+        if result < 0, errno == EBADF {
+            readable = readSet
+            writable = writeSet
+            guard reportClosedDescriptors(into: &ready, clearingFrom: &readable, &writable) else {
+                throw SystemError(errno: EBADF, call: "select")
+            }
+            result = select(&readable, &writable, .zero)
         }
         guard result >= 0 else {
             let error = errno
             if error == EINTR { return }
-            if error == EBADF, reportClosedDescriptors(into: &ready) { return }
             throw SystemError(errno: error, call: "select")
         }
         guard result > 0 else { return }
@@ -158,6 +158,15 @@ public final class SelectSelector: SelectorBackend, @unchecked Sendable {
             if cselect_isset(fd, &writable) != 0 { events.insert(.writable) }
             if !events.isEmpty { ready.append(fd: fd, events: events) }
         }
+    }
+
+    /// One `select(2)` on the given sets plus the wakeup pipe.
+    private func select(_ readable: inout fd_set, _ writable: inout fd_set, _ timeout: Duration?) -> Int32 {
+        cselect_set(wake.readFD, &readable)
+        let count = max(highestFD, wake.readFD) + 1
+        guard let timeout else { return Glibc.select(count, &readable, &writable, nil, nil) }
+        var limit = Self.selectTimeout(timeout)
+        return Glibc.select(count, &readable, &writable, nil, &limit)
     }
 
     /// Makes the current or next ``wait(timeout:into:)`` return promptly. Any thread,
@@ -186,12 +195,17 @@ public final class SelectSelector: SelectorBackend, @unchecked Sendable {
         if interest.contains(.writable) { cselect_set(fd, &writeSet) } else { cselect_clear(fd, &writeSet) }
     }
 
-    /// Reports every registered fd that is no longer open; returns whether there was one.
-    private func reportClosedDescriptors(into ready: inout ReadinessBuffer) -> Bool {
+    /// Reports every registered fd that is no longer open and clears it from the sets;
+    /// returns whether there was one.
+    private func reportClosedDescriptors(
+        into ready: inout ReadinessBuffer, clearingFrom readable: inout fd_set, _ writable: inout fd_set
+    ) -> Bool {
         guard highestFD >= 0 else { return false }
         var found = false
         for fd in 0...highestFD where !interests[Int(fd)].isEmpty && fcntl(fd, F_GETFD) < 0 {
             ready.append(fd: fd, events: [.readable, .writable])
+            cselect_clear(fd, &readable)
+            cselect_clear(fd, &writable)
             found = true
         }
         return found
