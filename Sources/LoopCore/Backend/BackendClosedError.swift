@@ -1,6 +1,6 @@
 extension LoopError {
     /// The error a backend's `register`, `modify` and `wait` throw after its
-    /// ``SelectorBackend/close()``: kind ``LoopError/Kind/closed``, naming the backend
+    /// ``SelectorBackend/close()``: kind ``LoopError/Kind-swift.enum/closed``, naming the backend
     /// and the hook.
     ///
     /// ```swift

@@ -5,7 +5,7 @@ import CLoopShims
 /// This is the only thing a backend writes: everything else — ready queue, timers,
 /// run/stop/close, exception handling, debug mode — is ``BaseEventLoop``'s. Backend
 /// authors write `@_spi(Backend) import LoopCore`, which also opens the backend kit:
-/// ``WakeupChannel`` (the cross-thread wakeup, done once), ``ForwardingBackend`` (a
+/// `WakeupChannel` (the cross-thread wakeup, done once), ``ForwardingBackend`` (a
 /// base class that wraps another backend) and the transport pieces.
 ///
 /// The contract below is what the conformance suite checks (`HOOK-` cases); each rule
@@ -21,7 +21,7 @@ import CLoopShims
 /// thread may call at any time, including while the loop thread is inside
 /// ``wait(timeout:into:)`` or after ``close()``. That is why a backend is `Sendable`:
 /// implementations are usually `@unchecked Sendable` and keep ``wakeup()`` free of
-/// data races by forwarding it to a ``WakeupChannel``.
+/// data races by forwarding it to a `WakeupChannel`.
 ///
 /// ## Descriptors
 /// - `register` of an fd already registered throws ``SystemError`` `EEXIST`; `modify`
@@ -55,7 +55,7 @@ import CLoopShims
 /// ``close()`` may be called again (a no-op); ``wakeup()`` is harmless and writes to
 /// no descriptor; ``unregister(fd:)`` does not throw; ``register(fd:interest:)``,
 /// ``modify(fd:interest:)`` and ``wait(timeout:into:)`` throw ``LoopError`` of kind
-/// ``LoopError/Kind/closed`` (see ``LoopError/backendClosed(_:hook:)``; HOOK-X15,
+/// ``LoopError/Kind-swift.enum/closed`` (see `LoopError.backendClosed(_:hook:)`; HOOK-X15,
 /// X16, X19).
 ///
 /// ## Capabilities
@@ -109,7 +109,7 @@ public protocol SelectorBackend: AnyObject, Sendable {
     /// Makes a current or the next ``wait(timeout:into:)`` return promptly.
     /// Called from any thread, also after ``close()`` (where it does nothing); must be
     /// async-signal-safe enough to call from a signal handler's deferred path.
-    /// ``WakeupChannel/wakeup()`` is all of that.
+    /// `WakeupChannel.wakeup()` is all of that.
     func wakeup()
 
     /// Releases every OS resource. Called by ``BaseEventLoop/close()``; calling it
