@@ -103,7 +103,6 @@ import Synchronization
 
     /// Makes ``readFD`` readable until the next ``drain()``. Any thread, also a signal
     /// handler's; harmless after ``close()``. Lock-free; `errno` is left as it was.
-    @inline(__always)
     public func wakeup() {
         let before = state.wrappingAdd(2, ordering: .acquiring).oldValue
         if before & 1 == 0 {
