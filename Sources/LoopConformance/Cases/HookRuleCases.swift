@@ -50,8 +50,8 @@ extension HookContractCases {
                 ("modify(fd:interest:)", { try backend.modify(fd: a, interest: .writable) }),
                 ("wait(timeout:into:)", { _ = try backend.waitEvents(.zero) }),
             ] as [(String, () throws -> Void)] {
-                let error = try ctx.expectLoopError(.closed, "\(what) after close", hook)
-                try ctx.expect(error.message.contains(backend.name), "the message must name the backend: \(error.message)")
+                // The kind is the rule; a wrapper (a virtual clock) may name the backend it wraps.
+                try ctx.expectLoopError(.closed, "\(what) after close", hook)
             }
         },
         ConformanceCase(
