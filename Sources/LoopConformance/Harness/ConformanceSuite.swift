@@ -81,15 +81,7 @@ public enum ConformanceSuite {
         if case .unavailable(let why) = backend.availability() {
             return result(.skip, "backend unavailable: \(why)")
         }
-        let capabilities: BackendCapabilities
-        do {
-            let probe = try backend.make()
-            capabilities = probe.capabilities
-            probe.close()
-        } catch {
-            return result(.fail, "backend '\(backend.name)' could not be made: \(error)")
-        }
-        let missing = testCase.requires.subtracting(capabilities)
+        let missing = testCase.requires.subtracting(backend.capabilities)
         if !missing.isEmpty {
             return result(.skip, "backend '\(backend.name)' lacks capability \(missing.names.joined(separator: ", "))")
         }
