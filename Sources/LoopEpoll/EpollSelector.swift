@@ -14,7 +14,7 @@ import CLoopShims
 /// Thread safety: `@unchecked Sendable` is sound because the loop calls every hook from
 /// its own thread except ``wakeup()``, which only touches the ``WakeupChannel`` (built
 /// for exactly that).
-public final class EpollSelector: SelectorBackend, @unchecked Sendable {
+@_spi(Backend) public final class EpollSelector: SelectorBackend, @unchecked Sendable {
     /// The registry entry for this backend: name `"epoll"`, preferred over `"poll"`.
     public static let descriptor = BackendDescriptor(
         name: "epoll",

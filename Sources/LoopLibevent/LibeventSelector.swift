@@ -22,7 +22,7 @@ import CLoopShims
 /// its own thread except ``wakeup()``, which only touches the ``WakeupChannel`` (built
 /// for exactly that). libevent itself is put in its
 /// thread-safe mode (`evthread_use_pthreads`) before any base is made.
-public final class LibeventSelector: SelectorBackend, @unchecked Sendable {
+@_spi(Backend) public final class LibeventSelector: SelectorBackend, @unchecked Sendable {
     /// The registry entry for this backend: name `"libevent"`, priority 20 (between
     /// epoll's 30 and poll's 10).
     public static let descriptor = BackendDescriptor(

@@ -18,7 +18,7 @@ import Glibc
 /// Thread safety: `@unchecked Sendable` is sound because the loop calls every hook from
 /// its own thread except ``wakeup()``, which only touches the ``WakeupChannel`` (built
 /// for exactly that).
-public final class PollSelector: SelectorBackend, @unchecked Sendable {
+@_spi(Backend) public final class PollSelector: SelectorBackend, @unchecked Sendable {
     /// The registry entry for this backend: name `"poll"`, the portable fallback.
     public static let descriptor = BackendDescriptor(
         name: "poll",

@@ -25,30 +25,33 @@ import Synchronization
 /// every backend) and ``now()``, which reads an atomic and may be called anywhere.
 /// ``advanceClock(by:)`` and ``advanceClock(to:)`` may be called from any thread: they
 /// move the clock and wake the loop so it looks at its timers again.
-public final class VirtualClockBackend: ForwardingBackend, @unchecked Sendable {
-    // @unchecked: every stored property is a constant or an atomic.
-    /// What ``wait(timeout:into:)`` does when the loop would sleep until its next timer
-    /// (a timer is scheduled, none is due, nothing is ready to run).
-    public enum IdlePolicy: Sendable, Hashable, CustomStringConvertible {
-        /// The clock moves only through ``VirtualClockBackend/advanceClock(by:)`` (or
-        /// ``VirtualTimeLoop/advance(by:)``). A loop left running with only future
-        /// timers does not spin: it blocks, without a timeout, until a watched fd is
-        /// ready or a wakeup arrives (`callSoonThreadsafe`, or another thread moving
-        /// the clock), exactly like a real loop with no timers at all.
-        case manual
-        /// When no fd is ready and no wakeup came in, the clock jumps to the next
-        /// timer's deadline at once, so a running loop goes through its timers in
-        /// deadline order without any real waiting (trio's "autojump" clock). A timer
-        /// therefore always beats another thread that has not acted yet.
-        case jumpToNextTimer
+/// What a virtual-clock wait does when the loop would sleep until its next timer
+/// (a timer is scheduled, none is due, nothing is ready to run).
+public enum VirtualIdlePolicy: Sendable, Hashable, CustomStringConvertible {
+    /// The clock moves only through ``VirtualClockBackend/advanceClock(by:)`` (or
+    /// ``VirtualTimeLoop/advance(by:)``). A loop left running with only future
+    /// timers does not spin: it blocks, without a timeout, until a watched fd is
+    /// ready or a wakeup arrives (`callSoonThreadsafe`, or another thread moving
+    /// the clock), exactly like a real loop with no timers at all.
+    case manual
+    /// When no fd is ready and no wakeup came in, the clock jumps to the next
+    /// timer's deadline at once, so a running loop goes through its timers in
+    /// deadline order without any real waiting (trio's "autojump" clock). A timer
+    /// therefore always beats another thread that has not acted yet.
+    case jumpToNextTimer
 
-        public var description: String {
-            switch self {
-            case .manual: return "manual"
-            case .jumpToNextTimer: return "jump to next timer"
-            }
+    public var description: String {
+        switch self {
+        case .manual: return "manual"
+        case .jumpToNextTimer: return "jump to next timer"
         }
     }
+}
+
+@_spi(Backend) public final class VirtualClockBackend: ForwardingBackend, @unchecked Sendable {
+    // @unchecked: every stored property is a constant or an atomic.
+    /// What a wait that would sleep until a timer does (``VirtualIdlePolicy``).
+    public typealias IdlePolicy = VirtualIdlePolicy
 
     /// The registry name given by default, `"virtual"`.
     public static let defaultName = "virtual"
@@ -74,7 +77,7 @@ public final class VirtualClockBackend: ForwardingBackend, @unchecked Sendable {
     ///   - name: the registry name (default `"virtual"`).
     ///   - start: the loop time before any advance.
     ///   - idlePolicy: what happens when the loop would sleep until a timer.
-    public convenience init(
+    @_spi(Backend) public convenience init(
         wrapping inner: any SelectorBackend,
         name: String = VirtualClockBackend.defaultName,
         start: Double = 0,
@@ -183,12 +186,12 @@ public final class VirtualClockBackend: ForwardingBackend, @unchecked Sendable {
     public override var details: String { "virtual clock (\(idlePolicy)) over \(inner.name)" }
 
     /// Declines: stream connections get the loop's own ``SocketTransport`` (see the type's notes).
-    public override func makeSocketTransport(_ request: SocketTransportRequest) throws -> (any Transport)? { nil }
+    @_spi(Backend) public override func makeSocketTransport(_ request: SocketTransportRequest) throws -> (any Transport)? { nil }
 
     /// A zero or absent timeout goes to the wrapped backend unchanged (poll, or block
     /// until I/O or a wakeup). A positive timeout means the loop would sleep until a
     /// timer in virtual time: what happens then is the ``idlePolicy``.
-    public override func wait(timeout: Duration?, into ready: inout ReadinessBuffer) throws {
+    @_spi(Backend) public override func wait(timeout: Duration?, into ready: inout ReadinessBuffer) throws {
         defer { reportedReadiness.store(!ready.isEmpty, ordering: .relaxed) }
         guard let timeout, timeout > .zero else {
             try inner.wait(timeout: timeout, into: &ready)

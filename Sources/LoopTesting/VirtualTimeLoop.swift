@@ -1,4 +1,4 @@
-import LoopCore
+@_spi(Backend) import LoopCore
 
 /// An event loop on virtual time, for testing timeout logic without sleeping.
 ///
@@ -9,9 +9,9 @@ import LoopCore
 ///
 /// ```swift
 /// import LoopTesting
-/// import LoopPoll
+/// import Loops
 ///
-/// let test = try VirtualTimeLoop(wrapping: PollSelector())
+/// let test = try VirtualTimeLoop(wrapping: BuiltinBackends.poll)
 /// var fired: [Double] = []
 /// try test.loop.callLater(.seconds(30)) { fired.append(test.loop.time()) }
 /// try test.advance(by: .seconds(29))      // returns at once; nothing fired
@@ -39,7 +39,7 @@ public final class VirtualTimeLoop: Sendable {
     /// The loop under test.
     public let loop: BaseEventLoop
     /// Its backend, which holds the virtual clock.
-    public let clock: VirtualClockBackend
+    @_spi(Backend) public let clock: VirtualClockBackend
 
     /// How many iterations ``runUntilIdle(maxIterations:)`` allows by default.
     public static let defaultMaxIterations = 10_000
@@ -50,7 +50,7 @@ public final class VirtualTimeLoop: Sendable {
     ///   - backend: a fresh real backend (e.g. `PollSelector()`), owned from now on.
     ///   - start: the loop time before any advance.
     ///   - idlePolicy: what `runForever` does when only future timers remain.
-    public convenience init(
+    @_spi(Backend) public convenience init(
         wrapping backend: any SelectorBackend,
         start: Double = 0,
         idlePolicy: VirtualClockBackend.IdlePolicy = .manual
@@ -58,8 +58,16 @@ public final class VirtualTimeLoop: Sendable {
         self.init(clock: VirtualClockBackend(wrapping: backend, start: start, idlePolicy: idlePolicy))
     }
 
+    /// A loop on a virtual clock starting at `start`, watching fds with a fresh backend
+    /// made from `descriptor` (e.g. `BuiltinBackends.poll`).
+    public convenience init(
+        wrapping descriptor: BackendDescriptor, start: Double = 0, idlePolicy: VirtualIdlePolicy = .manual
+    ) throws {
+        self.init(wrapping: try descriptor.make(), start: start, idlePolicy: idlePolicy)
+    }
+
     /// A loop on `clock`.
-    public init(clock: VirtualClockBackend) {
+    @_spi(Backend) public init(clock: VirtualClockBackend) {
         self.clock = clock
         self.loop = BaseEventLoop(backend: clock)
     }

@@ -1,17 +1,22 @@
 @_exported import LoopCore
-import LoopEpoll
-import LoopLibevent
-import LoopPoll
+@_spi(Backend) import LoopEpoll
+@_spi(Backend) import LoopLibevent
+@_spi(Backend) import LoopPoll
 
 /// The backends that ship with this package, and the one call that registers them.
 ///
 /// Swift modules cannot register themselves when they load, so something outside
 /// `LoopCore` has to know the built-in backends; this is that place.
 public enum BuiltinBackends {
+    /// The epoll backend (`LOOP_BACKEND=epoll`).
+    public static var epoll: BackendDescriptor { EpollSelector.descriptor }
+    /// The libevent backend (`LOOP_BACKEND=libevent`).
+    public static var libevent: BackendDescriptor { LibeventSelector.descriptor }
+    /// The poll backend (`LOOP_BACKEND=poll`).
+    public static var poll: BackendDescriptor { PollSelector.descriptor }
+
     /// Every built-in backend: epoll, libevent, poll.
-    public static var descriptors: [BackendDescriptor] {
-        [EpollSelector.descriptor, LibeventSelector.descriptor, PollSelector.descriptor]
-    }
+    public static var descriptors: [BackendDescriptor] { [epoll, libevent, poll] }
 
     /// Registers every built-in backend in `registry` (the shared one by default).
     /// Safe to call many times and from many threads.

@@ -1,3 +1,4 @@
+@_spi(Backend) import LoopCore
 import Glibc
 import LoopConformance
 import Loops

@@ -1,3 +1,4 @@
+@_spi(Backend) import LoopCore
 import XCTest
 
 @testable import LoopCore

@@ -1,6 +1,6 @@
 import Glibc
-import LoopCore
-import LoopEpoll
+@_spi(Backend) import LoopCore
+@_spi(Backend) import LoopEpoll
 import SelectorTestSupport
 import XCTest
 

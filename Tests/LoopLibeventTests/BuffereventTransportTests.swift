@@ -1,6 +1,6 @@
 import Glibc
-import LoopCore
-import LoopLibevent
+@_spi(Backend) import LoopCore
+@_spi(Backend) import LoopLibevent
 import XCTest
 
 /// The libevent backend supplies its stream transports through the transport hook:

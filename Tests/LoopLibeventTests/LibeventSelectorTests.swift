@@ -1,6 +1,6 @@
 import Glibc
-import LoopCore
-import LoopLibevent
+@_spi(Backend) import LoopCore
+@_spi(Backend) import LoopLibevent
 import XCTest
 
 /// What is specific to the libevent backend, its hooks called directly, without a loop.

@@ -1,6 +1,6 @@
 import Glibc
-import LoopCore
-import LoopPoll
+@_spi(Backend) import LoopCore
+@_spi(Backend) import LoopPoll
 import SelectorTestSupport
 import XCTest
 

@@ -1,8 +1,8 @@
 import Glibc
 import LoopConformance
-import LoopCore
-import LoopPoll
-import LoopTesting
+@_spi(Backend) import LoopCore
+@_spi(Backend) import LoopPoll
+@_spi(Backend) import LoopTesting
 import XCTest
 
 /// The whole conformance suite on the virtual-time backend (over poll), debug mode off

@@ -1,7 +1,7 @@
 import Glibc
-import LoopCore
-import LoopPoll
-import LoopTesting
+@_spi(Backend) import LoopCore
+@_spi(Backend) import LoopPoll
+@_spi(Backend) import LoopTesting
 import Synchronization
 import XCTest
 

@@ -1,5 +1,5 @@
 import Glibc
-import LoopCore
+@_spi(Backend) import LoopCore
 
 // What the epoll and poll selector tests share: they drive a backend's hooks
 // directly, on socket pairs, and check that no test leaks a descriptor. The hook
@@ -15,7 +15,7 @@ public func openDescriptorCount() -> Int {
 }
 
 /// The events of one wait, in the order the backend recorded them.
-public func events(_ buffer: ReadinessBuffer) -> [ReadinessEvent] {
+package func events(_ buffer: ReadinessBuffer) -> [ReadinessEvent] {
     (0..<buffer.count).map { buffer[$0] }
 }
 
@@ -37,7 +37,7 @@ public func closeAll(_ fds: Int32...) {
 /// What one wait of `selector` reports for a socket watched only for writing once its
 /// peer has closed: `(fd, events)`. epoll and poll report the hang-up as readable and
 /// writable; the contract lets a backend report only the watched interest.
-public func hangUpEvents(of selector: any SelectorBackend) throws -> (fd: Int32, events: [ReadinessEvent]) {
+package func hangUpEvents(of selector: any SelectorBackend) throws -> (fd: Int32, events: [ReadinessEvent]) {
     let (a, b) = try makeSocketPair()
     defer { closeAll(a) }
     try selector.register(fd: a, interest: .writable)

@@ -1,4 +1,4 @@
-import LoopCore
+@_spi(Backend) import LoopCore
 import Synchronization
 
 /// BAD — bad input and misbehaving backends: every misuse throws a typed

@@ -1,5 +1,5 @@
 import Glibc
-import LoopCore
+@_spi(Backend) import LoopCore
 import Synchronization
 
 /// RUN-X — busy polling (`setBusyPoll(limit:)`): the loop polls before it sleeps while

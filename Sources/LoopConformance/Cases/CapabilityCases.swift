@@ -1,5 +1,5 @@
 import Glibc
-import LoopCore
+@_spi(Backend) import LoopCore
 
 /// Declared capabilities: what a backend says it can do holds, and what it says it
 /// cannot do is refused cleanly.

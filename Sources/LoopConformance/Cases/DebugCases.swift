@@ -1,6 +1,6 @@
 import Glibc
 import Logging
-import LoopCore
+@_spi(Backend) import LoopCore
 
 /// DBG — debug mode: the environment default, slow-callback warnings, the thread
 /// check of non-thread-safe calls, and where callbacks and futures were created.

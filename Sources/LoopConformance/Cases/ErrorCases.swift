@@ -1,5 +1,5 @@
 import Logging
-import LoopCore
+@_spi(Backend) import LoopCore
 
 /// ERR — the exception handler API, the contexts it receives, and errors that never
 /// stop the loop (callbacks that throw, futures whose error nobody retrieved).

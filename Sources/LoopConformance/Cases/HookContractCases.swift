@@ -1,5 +1,5 @@
 import Glibc
-import LoopCore
+@_spi(Backend) import LoopCore
 import Synchronization
 
 /// The selector hooks themselves, driven directly on a fresh backend without a loop.

@@ -1,5 +1,5 @@
 import Glibc
-import LoopCore
+@_spi(Backend) import LoopCore
 
 /// The rules of ``SelectorBackend`` a backend author would otherwise have to guess,
 /// driven directly on a fresh backend (see the protocol's documentation, which names

@@ -1,4 +1,4 @@
-import LoopCore
+@_spi(Backend) import LoopCore
 
 /// SEL — choosing a backend at run time through a ``BackendRegistry``: by name, by
 /// the `LOOP_BACKEND` variable, or by priority; unknown, unavailable and duplicate

@@ -1,5 +1,5 @@
 import Glibc
-import LoopCore
+@_spi(Backend) import LoopCore
 import Logging
 import Synchronization
 
@@ -43,7 +43,7 @@ public final class CaseContext: @unchecked Sendable {
     /// A loop on `backend` (a wrapper around the backend under test), in the suite's
     /// debug mode, whose exception handler records every call. The loop is the case's
     /// own (the harness does not track it): the case closes it, or the cleanup does.
-    public func makeLoop(on backend: any SelectorBackend) -> BaseEventLoop {
+    @_spi(Backend) public func makeLoop(on backend: any SelectorBackend) -> BaseEventLoop {
         let loop = BaseEventLoop(backend: backend, logger: capturingLogger())
         loop.setDebug(debug)
         loop.setExceptionHandler(recordingHandler)

@@ -1,4 +1,4 @@
-import LoopCore
+@_spi(Backend) import LoopCore
 
 /// The kit's ``ForwardingBackend`` under the harness's name, made from the backend under
 /// test. Cases subclass it to change one hook: inject readiness, fail a hook on purpose,

@@ -36,9 +36,9 @@ public struct BackendDescriptor: Sendable {
     /// Checks whether the backend can run here.
     public var availability: @Sendable () -> BackendAvailability
     /// Makes a fresh backend for one loop.
-    public var make: @Sendable () throws -> any SelectorBackend
+    @_spi(Backend) public var make: @Sendable () throws -> any SelectorBackend
 
-    public init(
+    @_spi(Backend) public init(
         name: String,
         summary: String,
         priority: Int = 0,

@@ -22,26 +22,26 @@
 ///
 /// It is `public` rather than kit-only because public wrappers (`VirtualClockBackend`)
 /// inherit from it.
-open class ForwardingBackend: SelectorBackend, @unchecked Sendable {
+@_spi(Backend) open class ForwardingBackend: SelectorBackend, @unchecked Sendable {
     /// The backend every hook goes to. This wrapper owns it and closes it in ``close()``.
-    public let inner: any SelectorBackend
+    @_spi(Backend) public let inner: any SelectorBackend
 
     /// Wraps `inner`, a fresh backend nothing else uses.
-    public init(wrapping inner: any SelectorBackend) { self.inner = inner }
+    @_spi(Backend) public init(wrapping inner: any SelectorBackend) { self.inner = inner }
 
     /// The wrapped backend's identity, unless overridden.
     open var descriptor: BackendDescriptor { inner.descriptor }
     open var details: String { inner.details }
     open func now() -> Double { inner.now() }
-    open func register(fd: Int32, interest: IOEvents) throws { try inner.register(fd: fd, interest: interest) }
+    @_spi(Backend) open func register(fd: Int32, interest: IOEvents) throws { try inner.register(fd: fd, interest: interest) }
     open func modify(fd: Int32, interest: IOEvents) throws { try inner.modify(fd: fd, interest: interest) }
     open func unregister(fd: Int32) throws { try inner.unregister(fd: fd) }
-    open func wait(timeout: Duration?, into ready: inout ReadinessBuffer) throws {
+    @_spi(Backend) open func wait(timeout: Duration?, into ready: inout ReadinessBuffer) throws {
         try inner.wait(timeout: timeout, into: &ready)
     }
     open func wakeup() { inner.wakeup() }
     open func close() { inner.close() }
-    open func makeSocketTransport(_ request: SocketTransportRequest) throws -> (any Transport)? {
+    @_spi(Backend) open func makeSocketTransport(_ request: SocketTransportRequest) throws -> (any Transport)? {
         try inner.makeSocketTransport(request)
     }
 }

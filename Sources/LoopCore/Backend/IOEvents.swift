@@ -1,5 +1,5 @@
 /// The kinds of readiness a loop can watch a file descriptor for.
-public struct IOEvents: OptionSet, Sendable, Hashable {
+@_spi(Backend) public struct IOEvents: OptionSet, Sendable, Hashable {
     public let rawValue: UInt8
 
     @inlinable
@@ -12,7 +12,7 @@ public struct IOEvents: OptionSet, Sendable, Hashable {
 }
 
 /// One descriptor a backend found ready during a wait.
-public struct ReadinessEvent: Sendable, Hashable {
+@_spi(Backend) public struct ReadinessEvent: Sendable, Hashable {
     /// The descriptor that is ready.
     public var fd: Int32
     /// What it is ready for. Errors and hang-ups are reported as readable and writable.
@@ -29,7 +29,7 @@ public struct ReadinessEvent: Sendable, Hashable {
 ///
 /// The loop owns one buffer and hands it to every ``SelectorBackend/wait(timeout:into:)``
 /// call, empty, so a wait allocates nothing once the buffer has grown to its working size.
-public struct ReadinessBuffer: Sendable {
+@_spi(Backend) public struct ReadinessBuffer: Sendable {
     @usableFromInline
     var storage: ContiguousArray<ReadinessEvent>
 

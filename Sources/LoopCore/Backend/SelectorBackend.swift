@@ -71,7 +71,7 @@ import CLoopShims
 /// ## Optional hooks
 /// ``details``, the clock hook ``now()`` and the transport hook
 /// ``makeSocketTransport(_:)`` have defaults.
-public protocol SelectorBackend: AnyObject, Sendable {
+@_spi(Backend) public protocol SelectorBackend: AnyObject, Sendable {
     /// This backend's identity: name, summary, priority and ``BackendCapabilities``.
     /// Usually `Self.descriptor`, the registry entry the backend is made from.
     var descriptor: BackendDescriptor { get }
@@ -156,7 +156,7 @@ public protocol SelectorBackend: AnyObject, Sendable {
     func makeSocketTransport(_ request: SocketTransportRequest) throws -> (any Transport)?
 }
 
-extension SelectorBackend {
+@_spi(Backend) extension SelectorBackend {
     /// The registry name of this backend, e.g. `"epoll"` (its ``descriptor``'s).
     public var name: String { descriptor.name }
 
@@ -172,7 +172,7 @@ extension SelectorBackend {
 }
 
 /// Readings of the system's monotonic clock.
-public enum MonotonicClock {
+@_spi(Backend) public enum MonotonicClock {
     /// Seconds since an arbitrary fixed point (`CLOCK_MONOTONIC`).
     @inlinable
     public static func seconds() -> Double { Double(cloop_monotonic_ns()) * 1e-9 }
@@ -182,7 +182,7 @@ public enum MonotonicClock {
     public static func nanoseconds() -> Int64 { Int64(cloop_monotonic_ns()) }
 }
 
-extension Duration {
+@_spi(Backend) extension Duration {
     /// Milliseconds for a poll-style timeout, rounded up so that a wait never ends
     /// before the deadline it was computed from (which would make the loop spin).
     public var pollMilliseconds: Int32 {

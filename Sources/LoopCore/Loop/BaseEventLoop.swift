@@ -31,7 +31,7 @@ public final class BaseEventLoop: EventLoop, @unchecked Sendable {
     // only state that callSoonThreadsafe and wakeups touch from other threads.
 
     /// The backend this loop runs on.
-    public let backend: any SelectorBackend
+    @_spi(Backend) public let backend: any SelectorBackend
 
     /// Where log records go (the default exception handler, slow-callback warnings).
     public var logger: Logger
@@ -89,7 +89,7 @@ public final class BaseEventLoop: EventLoop, @unchecked Sendable {
     public static let debugEnvironmentVariable = "LOOP_DEBUG"
 
     /// A loop driven by `backend`. Debug mode starts on when `LOOP_DEBUG` is non-empty.
-    public init(backend: any SelectorBackend, logger: Logger? = nil) {
+    @_spi(Backend) public init(backend: any SelectorBackend, logger: Logger? = nil) {
         self.backend = backend
         self.logger = logger ?? Logger(label: "loop.\(backend.name)")
         let flag = ProcessEnvironment.value(Self.debugEnvironmentVariable) ?? ""

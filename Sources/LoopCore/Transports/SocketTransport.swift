@@ -19,7 +19,7 @@ public final class SocketTransport: FileDescriptorTransport, Transport {
 
     /// Takes over the request's socket and schedules `connectionMade`, reading, and the
     /// request's waiter. Throws when the loop is closed.
-    public init(_ request: SocketTransportRequest) throws {
+    @_spi(Backend) public init(_ request: SocketTransportRequest) throws {
         super.init(request, kind: "SocketTransport")
         extra = request.prepareSocket()
         try start(waiter: request.waiter)

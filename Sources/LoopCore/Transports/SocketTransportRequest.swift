@@ -9,7 +9,7 @@ import Glibc
 /// a ``Server`` accepts). A transport built on ``FileDescriptorTransport`` takes it with
 /// ``FileDescriptorTransport/init(_:kind:)`` and then keeps the contract through that
 /// layer and ``TransportCore``. Loop-thread only.
-public struct SocketTransportRequest {
+@_spi(Backend) public struct SocketTransportRequest {
     /// The loop the transport belongs to.
     public unowned let loop: BaseEventLoop
     /// The connected, non-blocking stream socket (TCP or Unix). The transport owns it

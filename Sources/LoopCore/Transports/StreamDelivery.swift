@@ -1,7 +1,7 @@
 /// A protocol callback of a stream transport that threw: the error and asyncio's
 /// message for it (e.g. "Fatal error: protocol.data_received() call failed."), for
 /// ``TransportCore/fail(_:message:)``.
-public struct ProtocolCallbackFailure: Error {
+@_spi(Backend) public struct ProtocolCallbackFailure: Error {
     /// What the callback threw.
     public let error: any Error
     /// asyncio's message naming the callback.
@@ -13,7 +13,7 @@ public struct ProtocolCallbackFailure: Error {
 /// not be empty) and hears `bufferUpdated`; a ``StreamProtocol`` gets `dataReceived`
 /// with a copy; any other protocol's bytes are dropped. The loop's ``SocketTransport``
 /// and a backend's own transports share it.
-public enum StreamDelivery {
+@_spi(Backend) public enum StreamDelivery {
     /// Reads once with `read` and delivers the bytes to `proto`. `read` fills the
     /// memory it gets and returns the byte count, 0 at end of file, or -1 after a
     /// failure (its errno is the caller's to keep). For a stream protocol `read` gets

@@ -7,7 +7,7 @@
 /// transport (see ``SelectorBackend/makeSocketTransport(_:)``): it reports its buffer
 /// size after each change and the rules stay asyncio's. A `pauseWriting` or
 /// `resumeWriting` that throws goes to the loop's exception handler. Loop-thread only.
-public struct WriteFlowControl {
+@_spi(Backend) public struct WriteFlowControl {
     /// Whether the protocol was told to pause and not yet to resume.
     public private(set) var isPaused = false
     /// The low mark: `resumeWriting` once the buffer drains to it (asyncio's default 16 KiB).
@@ -71,7 +71,7 @@ public struct WriteFlowControl {
 /// once it schedules `connectionLost` and passes every later write to
 /// ``ignoreWrite(loop:warning:)``, which logs "socket.send() raised exception." from the fifth
 /// such write on, as asyncio does. Loop-thread only.
-public struct ConnectionLostCounter {
+@_spi(Backend) public struct ConnectionLostCounter {
     /// Ignored writes after a lost connection before each further one logs a warning.
     public static let warningThreshold = 5
 

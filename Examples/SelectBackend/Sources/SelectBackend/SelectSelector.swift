@@ -22,7 +22,7 @@ import CSelect
 /// may call at any time, also during ``wait(timeout:into:)`` and after ``close()``.
 /// `@unchecked Sendable` is sound because ``wakeup()`` touches only the kit's
 /// ``WakeupChannel``, which solves the wakeup-versus-close race.
-public final class SelectSelector: SelectorBackend, @unchecked Sendable {
+@_spi(Backend) public final class SelectSelector: SelectorBackend, @unchecked Sendable {
     /// The registry entry: name `"select"`, below every built-in backend in priority,
     /// so it is used only when asked for (`LOOP_BACKEND=select`).
     public static let descriptor = BackendDescriptor(

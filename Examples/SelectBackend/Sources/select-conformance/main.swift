@@ -1,7 +1,7 @@
 import Glibc
 import LoopConformance
 import LoopCtlKit
-import SelectBackend
+@_spi(Backend) import SelectBackend
 
 // What `loopctl conformance --backend select` would print, from this package: the
 // loopctl binary cannot link a backend that lives in another package, so a third

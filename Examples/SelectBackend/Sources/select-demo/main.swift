@@ -1,6 +1,6 @@
 import Glibc
 import Loops
-import SelectBackend
+@_spi(Backend) import SelectBackend
 
 // An ordinary loop program. It registers the select backend once, then asks for the
 // default loop: with LOOP_BACKEND=select it runs on select(2); without it, on the

@@ -1,7 +1,7 @@
 import Glibc
 import LoopConformance
-import LoopCore
-import SelectBackend
+@_spi(Backend) import LoopCore
+@_spi(Backend) import SelectBackend
 import XCTest
 
 /// The whole conformance suite on the select backend, with debug mode off and on:
