@@ -1,4 +1,5 @@
 @_exported import LoopCore
+@_exported import LoopTLS
 import LoopEpoll
 import LoopLibevent
 import LoopPoll
