@@ -178,7 +178,13 @@ public final class TLSProtocol: StreamProtocol, CustomStringConvertible, @unchec
 
     public func resumeWriting() throws {
         sslWritingPaused = false
-        processOutgoing()
+        // Sent from a later callback: the transport below is still inside its own
+        // flow-control update while it calls this (LoopCore's SocketTransport holds
+        // exclusive access to its flow state during the call).
+        _ = try? loop.callSoon({ [weak self] in
+            guard let self, !sslWritingPaused else { return }
+            processOutgoing()
+        }, from: nil)
     }
 
     // MARK: Handshake
@@ -380,7 +386,10 @@ public final class TLSProtocol: StreamProtocol, CustomStringConvertible, @unchec
         }
     }
 
-    var writeBufferSize: Int { engine.pendingOutput + backlogSize }
+    /// What waits to be sent: plaintext not yet encrypted, ciphertext not yet handed
+    /// down, and what the transport below still buffers, so that the application's
+    /// flow control reflects the socket's too.
+    var writeBufferSize: Int { engine.pendingOutput + backlogSize + (transport?.writeBufferSize ?? 0) }
 
     var writeBufferLimits: (low: Int, high: Int) { (outgoingLow, outgoingHigh) }
 
@@ -573,7 +582,7 @@ public final class TLSProtocol: StreamProtocol, CustomStringConvertible, @unchec
         if let transport, !lost { transport.abort() }
         if error is TLSError || error is SystemError {
             if loop.debug { loop.logger.debug("\(self): \(message): \(error)") }
-        } else if !(error is CancellationError) {
+        } else if !(error is CancelledError) && !(error is CancellationError) {
             loop.callExceptionHandler(ExceptionContext(
                 message: message, error: error, transport: transport, protocol: self))
         }

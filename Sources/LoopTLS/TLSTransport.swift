@@ -94,7 +94,8 @@ public final class TLSTransport: Transport, CustomStringConvertible, @unchecked 
         tls.abort()
     }
 
-    /// Plaintext not yet encrypted plus ciphertext not yet handed to the transport below.
+    /// Plaintext not yet encrypted, ciphertext not yet handed to the transport below,
+    /// and the bytes the transport below still buffers.
     public var writeBufferSize: Int { tls.writeBufferSize }
 
     public var writeBufferLimits: (low: Int, high: Int) { tls.writeBufferLimits }

@@ -8,7 +8,7 @@ import LoopTLS
 /// API at first use). The cases need real time (handshake timers), so the
 /// virtual-time loop skips them.
 enum TLSCases {
-    static let all: [ConformanceCase] = catalogue
+    static let all: [ConformanceCase] = catalogue + TLSHandshakeCases.all + TLSDataCases.all + TLSErrorCases.all + TLSFeatureCases.all
 
     static let catalogue: [ConformanceCase] = [
         ConformanceCase("TLS-01", "TLS server for localhost/127.0.0.1, client trusting it with serverHostname localhost → connectionMade after the handshake, before the call returns; extra info; canWriteEof false; server peercert nil; data both ways; close → both lost", requires: [.realTime]) { ctx in
