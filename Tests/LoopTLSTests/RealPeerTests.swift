@@ -151,12 +151,31 @@ final class RealPeerTests: XCTestCase {
         }
     }
 
+    /// TLS-X62: renegotiation is refused: `openssl s_client -tls1_2` asks for it ("R")
+    /// after a first echo and fails with "no renegotiation"; our server never renegotiates.
+    func testRenegotiationRefused() throws {
+        for backend in BuiltinBackends.descriptors {
+            let output = try serveOnce(backend) { port, fixtures in
+                let peer = try PeerProcess(
+                    ["/usr/bin/env", "openssl", "s_client", "-connect", "127.0.0.1:\(port)", "-CAfile", fixtures.caFile,
+                     "-servername", "localhost", "-tls1_2", "-no_ign_eof"],
+                    input: "hello\n", mergeStandardError: true, keepInputOpen: true)
+                // s_client reads a command only when it is alone in a read of its input.
+                DispatchQueue.global().asyncAfter(deadline: .now() + 0.5) { peer.send("R\n") }
+                return peer
+            } finish: { try $0.finish(allowFailure: true) }
+            XCTAssertTrue(output.contains("RENEGOTIATING"), "\(backend.name): \(output)")
+            XCTAssertTrue(output.contains("no renegotiation"), "\(backend.name): \(output)")
+        }
+    }
+
     // MARK: Our side
 
     /// Runs a TLS echo server on `backend` until the peer `start` launches exits; returns
     /// its output. With `closeAfterEcho` each connection closes after its first echo.
     private func serveOnce(
-        _ backend: BackendDescriptor, closeAfterEcho: Bool = false, _ start: @escaping @Sendable (Int, PeerFixtures) throws -> PeerProcess
+        _ backend: BackendDescriptor, closeAfterEcho: Bool = false, _ start: @escaping @Sendable (Int, PeerFixtures) throws -> PeerProcess,
+        finish: (PeerProcess) throws -> String = { try $0.finish() }
     ) throws -> String {
         let fixtures = try Self.fixtures.get()
         let loop = BaseEventLoop(backend: try backend.make())
@@ -168,7 +187,7 @@ final class RealPeerTests: XCTestCase {
         try loop.runUntilComplete { () async throws -> Void in
             try await box.serve(on: loop)
         }
-        return try XCTUnwrap(box.peer).finish()
+        return try finish(try XCTUnwrap(box.peer))
     }
 
     /// Sends `count` bytes over TLS to `port` on `backend`, reads the echo, closes cleanly;
@@ -264,12 +283,15 @@ final class PeerProcess: @unchecked Sendable {
     private let process = Process()
     private let output = Pipe()
     private var buffered = Data()
+    private var input: Pipe?
     private let deadline = ContinuousClock.now + .seconds(30)
 
     /// Starts `arguments` (the executable first), writing `input` to its stdin and
     /// closing it; with `mergeStandardError` stderr goes to the output too (s_client's
     /// -brief report).
-    init(_ arguments: [String], input: String? = nil, mergeStandardError: Bool = false) throws {
+    /// With `keepInputOpen` stdin stays open until the process ends (s_client quits at
+    /// the end of its input).
+    init(_ arguments: [String], input: String? = nil, mergeStandardError: Bool = false, keepInputOpen: Bool = false) throws {
         process.executableURL = URL(fileURLWithPath: arguments[0])
         process.arguments = Array(arguments.dropFirst())
         process.standardOutput = output
@@ -278,7 +300,12 @@ final class PeerProcess: @unchecked Sendable {
         process.standardInput = stdin
         try process.run()
         if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
-        try? stdin.fileHandleForWriting.close()
+        if keepInputOpen { self.input = stdin } else { try? stdin.fileHandleForWriting.close() }
+    }
+
+    /// Writes `text` to the process's stdin (kept open with `keepInputOpen`).
+    func send(_ text: String) {
+        input?.fileHandleForWriting.write(Data(text.utf8))
     }
 
     var isRunning: Bool {
@@ -302,11 +329,12 @@ final class PeerProcess: @unchecked Sendable {
 
     /// Waits for the exit (killing the process after its deadline); returns the rest
     /// of the output. Throws when the process failed.
-    func finish() throws -> String {
+    func finish(allowFailure: Bool = false) throws -> String {
         while isRunning { usleep(10_000) }
+        try? input?.fileHandleForWriting.close()
         let rest = output.fileHandleForReading.readDataToEndOfFile()
         let text = String(decoding: buffered + rest, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
+        guard process.terminationStatus == 0 || allowFailure else {
             throw TLSError(.protocolError, "\(process.arguments?.prefix(2) ?? []) exited with \(process.terminationStatus): \(text)")
         }
         return text
