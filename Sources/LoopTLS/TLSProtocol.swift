@@ -179,8 +179,8 @@ public final class TLSProtocol: StreamProtocol, CustomStringConvertible, @unchec
     public func resumeWriting() throws {
         sslWritingPaused = false
         // Sent from a later callback: the transport below is still inside its own
-        // flow-control update while it calls this (LoopCore's SocketTransport holds
-        // exclusive access to its flow state during the call).
+        // flow-control update while it calls this, and a write from here would
+        // re-enter it (before the transport core, a SocketTransport trapped on that).
         _ = try? loop.callSoon({ [weak self] in
             guard let self, !sslWritingPaused else { return }
             processOutgoing()
