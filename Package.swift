@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "LoopEpoll", targets: ["LoopEpoll"]),
         .library(name: "LoopPoll", targets: ["LoopPoll"]),
         .library(name: "LoopLibevent", targets: ["LoopLibevent"]),
+        .library(name: "LoopTLS", targets: ["LoopTLS"]),
         .library(name: "LoopConformance", targets: ["LoopConformance"]),
         .library(name: "Loops", targets: ["Loops"]),
         .library(name: "LoopTesting", targets: ["LoopTesting"]),
@@ -28,6 +29,11 @@ let package = Package(
             pkgConfig: "libevent",
             providers: [.apt(["libevent-dev"])]
         ),
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
         .target(
             name: "LoopCore",
             dependencies: ["CLoopShims", .product(name: "Logging", package: "swift-log")]
@@ -35,11 +41,13 @@ let package = Package(
         .target(name: "LoopEpoll", dependencies: ["LoopCore", "CLoopShims"]),
         .target(name: "LoopPoll", dependencies: ["LoopCore", "CLoopShims"]),
         .target(name: "LoopLibevent", dependencies: ["LoopCore", "CLibevent", "CLoopShims"]),
+        // TLS over any transport (OpenSSL 3 through memory BIOs); LoopCore never imports OpenSSL.
+        .target(name: "LoopTLS", dependencies: ["LoopCore", "COpenSSL"]),
         .target(
             name: "LoopConformance",
-            dependencies: ["LoopCore", "CLoopShims", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["LoopCore", "LoopTLS", "CLoopShims", .product(name: "Logging", package: "swift-log")]
         ),
-        .target(name: "Loops", dependencies: ["LoopCore", "LoopEpoll", "LoopPoll", "LoopLibevent"]),
+        .target(name: "Loops", dependencies: ["LoopCore", "LoopEpoll", "LoopPoll", "LoopLibevent", "LoopTLS"]),
         .target(
             name: "LoopCtlKit",
             dependencies: ["Loops", "LoopConformance", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -63,6 +71,7 @@ let package = Package(
             name: "LoopCtlKitTests",
             dependencies: ["LoopCtlKit", "Loops", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        .testTarget(name: "LoopTLSTests", dependencies: ["LoopTLS", "Loops"]),
         .testTarget(name: "LoopTestingTests", dependencies: ["LoopTesting", "LoopPoll", "LoopConformance"]),
     ]
 )

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Installs what the build needs and is missing: pkg-config and libevent 2.1 headers.
+# Installs what the build needs and is missing: pkg-config, libevent 2.1 headers, and
+# OpenSSL 3 (headers for LoopTLS, the openssl CLI for its real-peer tests).
 # Debian/Ubuntu only (apt-get); runs apt-get through sudo when not root.
 set -euo pipefail
 
 missing=()
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 if ! pkg-config --exists libevent libevent_pthreads 2>/dev/null; then missing+=(libevent-dev); fi
+if ! pkg-config --exists openssl 2>/dev/null; then missing+=(libssl-dev); fi
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v cc >/dev/null 2>&1 || missing+=(gcc)
 
 if [ ${#missing[@]} -eq 0 ]; then exit 0; fi

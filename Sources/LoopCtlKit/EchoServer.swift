@@ -98,10 +98,12 @@ public final class EchoServer: @unchecked Sendable {
     }
 
     /// Starts an echo server on `host` and `port` (0 picks a free port) that echoes as
-    /// `mode` says. Throws ``LoopError/Kind-swift.enum/invalidArgument`` for a port
-    /// outside 0...65535, and what `createServer` throws (``ResolverError``, ``SystemError``).
+    /// `mode` says, over TLS with `tls` (a server context) when given. Throws
+    /// ``LoopError/Kind-swift.enum/invalidArgument`` for a port outside 0...65535, and
+    /// what `createServer` throws (``ResolverError``, ``SystemError``, ``TLSError``).
     public static func start(
-        on loop: BaseEventLoop, host: String, port: Int, mode: EchoMode = .protocol, backlog: Int = 100
+        on loop: BaseEventLoop, host: String, port: Int, mode: EchoMode = .protocol, backlog: Int = 100,
+        tls: TLSContext? = nil
     ) async throws -> EchoServer {
         guard (0...65535).contains(port) else {
             throw LoopError(.invalidArgument, "port \(port) is outside 0...65535")
@@ -110,11 +112,11 @@ public final class EchoServer: @unchecked Sendable {
         let server: Server
         switch mode {
         case .protocol:
-            server = try await loop.createServer({ connections.makeProtocol() }, host: host, port: port, backlog: backlog)
+            server = try await loop.createServer({ connections.makeProtocol() }, host: host, port: port, ssl: tls, backlog: backlog)
         case .streams:
             server = try await loop.startServer({ reader, writer in
                 try await echoStream(reader, writer, connections: connections)
-            }, host: host, port: port, backlog: backlog)
+            }, host: host, port: port, ssl: tls, backlog: backlog)
         }
         return EchoServer(server: server, connections: connections, loop: loop)
     }

@@ -1,4 +1,5 @@
 @_exported import LoopCore
+@_exported import LoopTLS
 @_spi(Backend) import LoopEpoll
 @_spi(Backend) import LoopLibevent
 @_spi(Backend) import LoopPoll

@@ -8,13 +8,15 @@ import Loops
 struct EchoServerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "echo-server",
-        abstract: "Serve a plain TCP echo protocol until SIGINT or SIGTERM.",
+        abstract: "Serve a TCP (or TLS) echo protocol until SIGINT or SIGTERM.",
         discussion: """
             Prints the backend, the mode and the listening address, then echoes every byte
             each connection sends: with a protocol per connection (--protocol, the default)
             or with a stream callback that reads up to 64 KiB, writes it back and drains
             (--streams). SIGINT or SIGTERM closes the server and its connections and
-            exits 0.
+            exits 0. With --tls-cert FILE --tls-key FILE (PEM) or --tls-self-signed (a
+            throwaway certificate for localhost, written to a file clients can trust)
+            every connection runs TLS first.
             """
     )
 
@@ -41,6 +43,15 @@ struct EchoServerCommand: ParsableCommand {
 
     @Flag var mode: Mode = .protocol
 
+    @Option(name: .customLong("tls-cert"), help: "Serve TLS with the PEM certificate chain in this file (needs --tls-key).")
+    var tlsCertificate: String?
+
+    @Option(name: .customLong("tls-key"), help: "The PEM private key for --tls-cert.")
+    var tlsKey: String?
+
+    @Flag(name: .customLong("tls-self-signed"), help: "Serve TLS with a throwaway self-signed certificate made at start.")
+    var tlsSelfSigned = false
+
     /// `--backlog`, parsed and validated by LoopCtlKit.
     @OptionGroup var backlogOption: BacklogOption
 
@@ -52,6 +63,11 @@ struct EchoServerCommand: ParsableCommand {
             throw ValidationError("--port \(port) is outside 0...65535")
         }
         guard !host.isEmpty else { throw ValidationError("--host must not be empty") }
+        do {
+            _ = try EchoTLS.from(certificate: tlsCertificate, key: tlsKey, selfSigned: tlsSelfSigned)
+        } catch let error as LoopError {
+            throw ValidationError(error.message)
+        }
     }
 
     func run() throws {
@@ -74,9 +90,18 @@ struct EchoServerCommand: ParsableCommand {
         }
         let (host, port, backlog, busyPollMicroseconds) = (self.host, self.port, backlogOption.backlog, busyPollOption.microseconds)
         let mode: EchoMode = self.mode == .streams ? .streams : .protocol
+        let tls: (context: TLSContext, summary: String)?
+        do {
+            tls = try EchoTLS.from(certificate: tlsCertificate, key: tlsKey, selfSigned: tlsSelfSigned).makeContext()
+        } catch {
+            Output.err("loopctl echo-server: \(error)\n")
+            throw ExitCode.failure
+        }
+        let context = tls?.context
+        let tlsSummary = tls?.summary ?? "off"
         do {
             try loop.runUntilComplete { () async throws -> Void in
-                let echo = try await EchoServer.start(on: loop, host: host, port: port, mode: mode, backlog: backlog)
+                let echo = try await EchoServer.start(on: loop, host: host, port: port, mode: mode, backlog: backlog, tls: context)
                 let stop = loop.createFuture(of: Void.self)
                 for signal in [SIGINT, SIGTERM] {
                     try loop.addSignalHandler(signal) {
@@ -85,6 +110,7 @@ struct EchoServerCommand: ParsableCommand {
                 }
                 Output.out("backend: \(loop.backendName)\n")
                 Output.out("mode: \(mode.rawValue)\n")
+                Output.out("tls: \(tlsSummary)\n")
                 Output.out("busy poll: \(busyPollMicroseconds > 0 ? "up to \(busyPollMicroseconds) µs" : "off")\n")
                 Output.out("listening on: \(try echo.addresses().map(\.description).joined(separator: " "))\n")
                 try await stop.value

@@ -12,6 +12,9 @@ struct ExampleCommand: ParsableCommand {
             date      The current date every second for 5 seconds with callLater, then stop.
             watch-fd  Watch a socketpair for reading with addReader; a callSoon writes the other end.
             signals   Handle SIGINT and SIGTERM with addSignalHandler: print the signal, then stop.
+            tls-client HOST PORT
+                      Connect over TLS (createConnection with ssl:), print the negotiated
+                      version, cipher and peer certificate, close with close_notify.
             """
     )
 
@@ -19,10 +22,17 @@ struct ExampleCommand: ParsableCommand {
         case hello, date
         case watchFD = "watch-fd"
         case signals
+        case tlsClient = "tls-client"
     }
 
-    @Argument(help: "Which example: hello, date, watch-fd or signals.")
+    @Argument(help: "Which example: hello, date, watch-fd, signals or tls-client.")
     var example: Example
+
+    @Argument(help: "The example's arguments (tls-client: HOST PORT).")
+    var arguments: [String] = []
+
+    /// tls-client's options.
+    @OptionGroup var tlsClient: TLSClientOptions
 
     @Option(name: .long, help: "Run on this backend (default: LOOP_BACKEND or the best available).")
     var backend: String?
@@ -41,6 +51,7 @@ struct ExampleCommand: ParsableCommand {
         case .date: try Self.displayDate(loop)
         case .watchFD: try Self.watchFileDescriptor(loop)
         case .signals: try Self.signalHandlers(loop)
+        case .tlsClient: try Self.tlsClientExample(loop, arguments: arguments, options: tlsClient)
         }
         Output.out("(ran on the \(loop.backendName) backend)\n")
     }

@@ -41,6 +41,7 @@ public enum ConformanceSuite {
         ConformanceGroup("BUSY-POLL", "busy polling: the loop polls before it sleeps while work keeps arriving", BusyPollCases.all),
         ConformanceGroup("ITERATION", "what runs first inside one iteration: ready callbacks, then I/O, then due timers", IterationOrderCases.all),
         ConformanceGroup("SYNC", "asyncio's synchronization primitives, queues, task groups, timeouts and eager tasks", SyncCases.all),
+        ConformanceGroup("TLS", "TLS over any transport: ssl: connections and servers, startTLS, TLS streams, errors, flow control", TLSCases.all),
     ]
 
     /// Every case, in catalogue order: the cases of ``groups``, group after group.

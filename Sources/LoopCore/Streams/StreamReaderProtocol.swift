@@ -16,10 +16,10 @@ public final class StreamReaderProtocol: StreamProtocol, CustomStringConvertible
     /// The loop the protocol's futures and tasks belong to.
     public let loop: any EventLoop
     private var reader: StreamReader?
-    private let clientConnected: ClientConnected?
+    let clientConnected: ClientConnected?
     private var writer: StreamWriter?
     private var task: LoopTask<Void>?
-    private var transport: (any BaseTransport)?
+    var transport: (any BaseTransport)?
     let drainControl = StreamDrainControl()
     /// Completes when the connection is lost: with its error, or normally.
     let closed: Future<Void>

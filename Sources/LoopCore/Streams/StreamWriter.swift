@@ -11,10 +11,10 @@
 public final class StreamWriter: CustomStringConvertible, @unchecked Sendable {
     // @unchecked: like every loop-bound object, used on its loop's thread only.
     /// The transport written to.
-    public let transport: any Transport
+    public internal(set) var transport: any Transport
     /// The loop the writer's tasks run on.
     public let loop: any EventLoop
-    private let streamProtocol: StreamReaderProtocol
+    let streamProtocol: StreamReaderProtocol
     private let reader: StreamReader?
 
     /// A writer on `transport`, whose protocol is `protocol`; `reader`, when given, is
