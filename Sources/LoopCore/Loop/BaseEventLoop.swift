@@ -46,6 +46,8 @@ public final class BaseEventLoop: EventLoop, @unchecked Sendable {
     // BaseEventLoop+Signals.swift), loop thread only.
     var executorState = DefaultExecutorState()
     var signalState = LoopSignalState()
+    /// The children this loop started and has not reaped (BaseEventLoop+Subprocesses.swift).
+    let subprocesses = SubprocessRegistry()
     /// The table of this loop's tasks.
     public let taskTable = TaskTable()
     /// The serial executor actors use to run on this loop (see ``asUnownedSerialExecutor()``).
@@ -155,6 +157,7 @@ public final class BaseEventLoop: EventLoop, @unchecked Sendable {
         // Before the snapshot: the signal wakeup pipe is the loop's own reader, not the user's.
         removeAllSignalHandlers()
         shutDownDefaultExecutorAtClose()
+        subprocesses.killAll()
         closed = true
         stateAtClose = snapshot
         let orphans = inbox.withLock { inbox -> [ReadyItem] in
