@@ -12,6 +12,7 @@ struct ExampleCommand: ParsableCommand {
             date      The current date every second for 5 seconds with callLater, then stop.
             watch-fd  Watch a socketpair for reading with addReader; a callSoon writes the other end.
             signals   Handle SIGINT and SIGTERM with addSignalHandler: print the signal, then stop.
+            subprocess  Run a child, stream its output line by line, print its exit status.
             """
     )
 
@@ -19,9 +20,10 @@ struct ExampleCommand: ParsableCommand {
         case hello, date
         case watchFD = "watch-fd"
         case signals
+        case subprocess
     }
 
-    @Argument(help: "Which example: hello, date, watch-fd or signals.")
+    @Argument(help: "Which example: hello, date, watch-fd, signals or subprocess.")
     var example: Example
 
     @Option(name: .long, help: "Run on this backend (default: LOOP_BACKEND or the best available).")
@@ -41,6 +43,7 @@ struct ExampleCommand: ParsableCommand {
         case .date: try Self.displayDate(loop)
         case .watchFD: try Self.watchFileDescriptor(loop)
         case .signals: try Self.signalHandlers(loop)
+        case .subprocess: try Self.subprocess(loop)
         }
         Output.out("(ran on the \(loop.backendName) backend)\n")
     }

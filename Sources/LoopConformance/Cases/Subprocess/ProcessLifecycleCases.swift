@@ -99,7 +99,7 @@ enum ProcessLifecycleCases {
         },
         // Twin: closing the loop with a child running (asyncio leaves it to the transport's
         // __del__); here the loop kills it, reaps it and logs a warning naming the pid.
-        ConformanceCase("PROC-X21", "closing the loop with a child running: a warning names the pid, the child is killed and reaped (no zombie), returnCode −SIGKILL") { ctx in
+        ConformanceCase("PROC-X21", "closing the loop with a child running: a warning names the pid, the child is killed and reaped (no zombie), returnCode −SIGKILL", requires: Support.requirement) { ctx in
             let loop = try ctx.makeLoop()
             let transport = try SocketCases.run(ctx, loop) { () async throws -> SubprocessTransport in
                 let (transport, _) = try await loop.subprocessExec({ ProcessRecorder(loop) }, "sleep", ["30"], stdin: .devNull, stdout: .devNull, stderr: .devNull)

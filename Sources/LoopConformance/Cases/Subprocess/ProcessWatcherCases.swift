@@ -40,7 +40,7 @@ enum ProcessWatcherCases {
             try ctx.expectEqual(try await shell.wait(), 0, "child's exit")
             try ctx.expectEqual(Support.text(try await shell.stdout?.read()), "early\nlate\n", "stdout")
         },
-        ConformanceCase("PROC-X42", "waiter-thread fallback forced: closing the loop with a child running kills and reaps it (no zombie)") { ctx in
+        ConformanceCase("PROC-X42", "waiter-thread fallback forced: closing the loop with a child running kills and reaps it (no zombie)", requires: Support.requirement) { ctx in
             let loop = try ctx.makeLoop()
             loop.childWatcher = .waiterThread
             let transport = try SocketCases.run(ctx, loop) { () async throws -> SubprocessTransport in

@@ -3,6 +3,10 @@ import Glibc
 
 /// Helpers the PROC cases share.
 enum ProcessSupport {
+    /// Children run in real time: a virtual-time loop would jump its clock past them
+    /// to the case's watchdog, so every PROC case needs a real-time backend.
+    static let requirement: BackendCapabilities = .realTime
+
     /// A PROC case: `body` runs as a loop task on a fresh loop (forced onto the waiter
     /// thread when `watcher` says so); afterwards the loop must have reaped every child
     /// it started, and — once the loop is closed — the process must have no zombie child.
@@ -10,7 +14,7 @@ enum ProcessSupport {
         _ id: String, _ title: String, timeout: Duration = .seconds(20), watcher: ChildWatcherKind? = nil,
         _ body: @escaping @Sendable (CaseContext, BaseEventLoop) async throws -> Void
     ) -> ConformanceCase {
-        ConformanceCase(id, title, timeout: timeout + .seconds(5)) { ctx in
+        ConformanceCase(id, title, requires: requirement, timeout: timeout + .seconds(5)) { ctx in
             let loop = try ctx.makeLoop()
             if let watcher { loop.childWatcher = watcher }
             try SocketCases.run(ctx, loop, within: timeout) { try await body(ctx, loop) }
