@@ -80,8 +80,9 @@ enum ChildSpawner {
 
     /// Starts the child. Throws ``SubprocessError``; on failure every fd it made is closed.
     static func spawn(program: String, arguments: [String], options: SubprocessSpawnOptions) throws -> SpawnedChild {
-        let environment = options.environment.resolved()
-        let path = resolve(program, path: environment["PATH"])
+        // Inherited: the parent's environ goes to posix_spawn as it is, nothing to build.
+        let environment = options.environment == .inherit ? nil : options.environment.resolved()
+        let path = resolve(program, path: environment.map { $0["PATH"] } ?? ProcessEnvironment.value("PATH"))
         var made = Made()
         defer { made.closeChildEnds() }
         var stdio: [Int32] = [-1, -1, -1]
@@ -95,15 +96,33 @@ enum ChildSpawner {
         }
         let keep = Array(Set(options.passFds)).sorted()
         let argv = CStringArray([program] + arguments)
-        let envp = CStringArray(environment.map { "\($0.key)=\($0.value)" }.sorted())
+        let envp = environment.map { CStringArray($0.map { "\($0.key)=\($0.value)" }.sorted()) }
         var pid: pid_t = 0
-        let code: Int32 = path.withCString { cPath in
+        // The arrays must outlive the spawn: their last Swift use is before cloop_spawn reads them.
+        let code = withExtendedLifetime((argv, envp)) {
+            start(path: path, argv: argv, envp: envp, stdio: stdio, keep: keep, options: options, pid: &pid)
+        }
+        if code != 0 {
+            made.closeParentEnds()
+            throw SubprocessError.fromSpawn(errno: code, program: program, path: path, currentDirectory: options.currentDirectory)
+        }
+        return SpawnedChild(pid: pid, pipes: made.parentEnds)
+    }
+}
+
+extension ChildSpawner {
+    /// Fills in the C request and calls cloop_spawn; returns its errno result.
+    fileprivate static func start(
+        path: String, argv: CStringArray, envp: CStringArray?, stdio: [Int32], keep: [Int32],
+        options: SubprocessSpawnOptions, pid: inout pid_t
+    ) -> Int32 {
+        path.withCString { cPath in
             keep.withUnsafeBufferPointer { keepBuffer in
                 withOptionalCString(options.currentDirectory) { cwd in
                     var request = cloop_spawn_request()
                     request.path = cPath
                     request.argv = UnsafePointer(argv.pointer)
-                    request.envp = options.environment == .inherit ? nil : UnsafePointer(envp.pointer)
+                    request.envp = envp.map { UnsafePointer($0.pointer) }
                     request.cwd = cwd
                     request.stdio = (stdio[0], stdio[1], stdio[2])
                     request.keep = keepBuffer.baseAddress
@@ -114,11 +133,6 @@ enum ChildSpawner {
                 }
             }
         }
-        if code != 0 {
-            made.closeParentEnds()
-            throw SubprocessError.fromSpawn(errno: code, program: program, path: path, currentDirectory: options.currentDirectory)
-        }
-        return SpawnedChild(pid: pid, pipes: made.parentEnds)
     }
 }
 
