@@ -86,14 +86,7 @@ enum ExecutorCases {
         },
         ConformanceCase("EXEC-05", "close() while a default-executor call is blocked returns in < 1 s") { ctx in
             let loop = try ctx.makeLoop()
-            let gate = WorkerGate()
-            let started = WorkerGate()
-            ctx.onCleanup { gate.open() }
-            _ = try loop.runInExecutor {
-                started.open()
-                gate.wait()
-            }
-            try ctx.expect(started.wait(timeout: .seconds(5)), "the call did not start")
+            let (_, gate) = try WorkerGate.blockedCall(ctx, loop) {}
             let clock = ctx.stopwatch()
             try loop.close()
             let elapsed = ContinuousClock.now - clock
@@ -186,15 +179,9 @@ enum ExecutorCases {
         ConformanceCase("EXEC-X02", "a cancelled call's late outcome (an error) is dropped: no handler call, the future stays cancelled", requires: [.crossThreadWakeup]) { ctx in
             let loop = try ctx.makeLoop()
             let pool = try ThreadPoolExecutor(maxWorkers: 1)
-            let gate = WorkerGate()
-            let started = WorkerGate()
-            ctx.onCleanup { gate.open() }
-            let future = try loop.runInExecutor(pool) { () -> Int in
-                started.open()
-                gate.wait()
+            let (future, gate) = try WorkerGate.blockedCall(ctx, loop, on: pool) { () throws -> Int in
                 throw ExecutorCaseError(code: 1)
             }
-            try ctx.expect(started.wait(timeout: .seconds(5)), "the call did not start")
             future.cancel()
             gate.open()
             pool.shutdown(wait: true)  // the worker has posted its outcome to the loop
@@ -210,20 +197,12 @@ enum ExecutorCases {
             try ctx.expectEqual(value, 42, "awaited result")
 
             let pool = try ThreadPoolExecutor(maxWorkers: 1)
-            let gate = WorkerGate()
-            let started = WorkerGate()
-            ctx.onCleanup { gate.open() }
-            let future = try loop.runInExecutor(pool) { () -> Int in
-                started.open()
-                gate.wait()
-                return 1
-            }
+            let (future, gate) = try WorkerGate.blockedCall(ctx, loop, on: pool) { 1 }
             let awaiting = Recorder<Bool>()
             let task = try loop.createTask { () async throws -> Int in
                 awaiting.record(true)
                 return try await future.value
             }
-            try ctx.expect(started.wait(timeout: .seconds(5)), "the call did not start")
             while awaiting.count == 0 {
                 loop.stop()
                 try loop.runForever()  // until the task's body has started
@@ -259,14 +238,7 @@ enum ExecutorCases {
         },
         ConformanceCase("EXEC-X05", "shutdownDefaultExecutor(timeout:) gives up on a blocked call after the timeout, with a warning", requires: [.realTime, .crossThreadWakeup]) { ctx in
             let loop = try ctx.makeLoop()
-            let gate = WorkerGate()
-            let started = WorkerGate()
-            ctx.onCleanup { gate.open() }
-            _ = try loop.runInExecutor {
-                started.open()
-                gate.wait()
-            }
-            try ctx.expect(started.wait(timeout: .seconds(5)), "the call did not start")
+            let (_, gate) = try WorkerGate.blockedCall(ctx, loop) {}
             let clock = ctx.stopwatch()
             try loop.runUntilComplete(try loop.shutdownDefaultExecutor(timeout: .milliseconds(100)))
             let elapsed = ContinuousClock.now - clock
@@ -350,6 +322,25 @@ final class InlineTestExecutor: LoopExecutor {
 
 /// A one-shot gate a worker thread blocks on until the case opens it.
 final class WorkerGate: Sendable {
+    /// Starts `body` on `executor` (the loop's default one when nil) behind a gate: the
+    /// call blocks until the returned gate opens (at the latest in the case's cleanup),
+    /// then runs `body`. Returns once the call has started.
+    static func blockedCall<T: Sendable>(
+        _ ctx: CaseContext, _ loop: BaseEventLoop, on executor: (any LoopExecutor)? = nil,
+        then body: @escaping @Sendable () throws -> T
+    ) throws -> (Future<T>, WorkerGate) {
+        let gate = WorkerGate()
+        let started = WorkerGate()
+        ctx.onCleanup { gate.open() }
+        let future = try loop.runInExecutor(executor) { () throws -> T in
+            started.open()
+            gate.wait()
+            return try body()
+        }
+        try ctx.expect(started.wait(timeout: .seconds(5)), "the call did not start")
+        return (future, gate)
+    }
+
     private let isOpen = Atomic<Bool>(false)
 
     func open() { isOpen.store(true, ordering: .releasing) }

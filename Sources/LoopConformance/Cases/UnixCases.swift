@@ -185,22 +185,11 @@ enum UnixCases {
             let data = SocketCases.pattern(count: 1 << 20)
             let client = Peer(loop)
             // The server takes the bound socket over and closes it.
-            let listener = try Socket.make(.unix, .stream)
-            do {
-                try Socket.bind(listener, to: SocketAddress(unixPath: path))
-            } catch {
-                _ = try? Socket.close(listener)
-                throw error
-            }
+            let listener = try SocketCases.boundSocket(.stream, to: SocketAddress(unixPath: path))
             try SocketCases.run(ctx, loop, within: .seconds(20)) { () async throws -> Void in
                 let server = try await loop.createUnixServer({ TCPCases.Echo() }, sock: listener)
                 let (transport, _) = try await loop.createUnixConnection({ client }, path: path)
-                var offset = 0
-                while offset < data.count {
-                    let end = min(offset + 64 << 10, data.count)
-                    try transport.write(Array(data[offset..<end]))
-                    offset = end
-                }
+                try TCPCases.write(data, to: transport, piecesOf: 64 << 10)
                 try transport.writeEof()
                 try await client.lost.value
                 server.close()

@@ -13,9 +13,38 @@ import Synchronization
 /// XCTAssertEqual(results.filter { $0.status == .fail }.map(\.description), [])
 /// ```
 public enum ConformanceSuite {
-    /// Every case, in catalogue order.
+    /// The catalogue's groups, in catalogue order (one group a line: adding a group
+    /// is adding its line).
+    public static let groups: [ConformanceGroup] = [
+        ConformanceGroup("RUN", "runForever, runUntilComplete, stop, close", RunCases.all),
+        ConformanceGroup("ERR", "the exception handler and errors that never stop the loop", ErrorCases.all),
+        ConformanceGroup("DBG", "debug mode: slow callbacks, thread checks, creation sites", DebugCases.all),
+        ConformanceGroup("SEL", "choosing a backend at run time through a registry", SelectionCases.all),
+        ConformanceGroup("BAD", "bad input and misbehaving backends give typed errors, never a trap", BadInputCases.all),
+        ConformanceGroup("CALL", "callSoon, callSoonThreadsafe, Handle", CallCases.all),
+        ConformanceGroup("TIME", "callLater, callAt, time(), TimerHandle", TimeCases.all),
+        ConformanceGroup("FD", "addReader, removeReader, addWriter, removeWriter", FileDescriptorCases.all),
+        ConformanceGroup("FUT", "futures: states, cancellation, done callbacks, awaiting", FutureCases.all),
+        ConformanceGroup("TASK", "tasks: results, errors, cancellation, names, task lifetime, Swift concurrency", TaskCases.all),
+        ConformanceGroup("HELP", "sleep, gather, waitFor, wait, shield, asCompleted, run, runCoroutineThreadsafe", HelperCases.all),
+        ConformanceGroup("EXEC", "runInExecutor, the default executor, wrapFuture", ExecutorCases.all),
+        ConformanceGroup("SIG", "addSignalHandler, removeSignalHandler", SignalCases.all),
+        ConformanceGroup("CAPABILITY", "declared backend capabilities hold; what is not declared is refused cleanly", CapabilityCases.all),
+        ConformanceGroup("HOOK", "the selector hooks and the transport hooks, driven directly: the contract every backend keeps", HookContractCases.all),
+        ConformanceGroup("SOCK", "the loop's socket operations and name resolution", SocketCases.all),
+        ConformanceGroup("TCP", "stream transports and protocols over loopback TCP, servers", TCPCases.all),
+        ConformanceGroup("TCP-RESILIENCE", "refusing addresses, accept out of descriptors, a thousand connections", TCPResilienceCases.all),
+        ConformanceGroup("UNIX", "Unix-domain stream sockets: servers and connections", UnixCases.all),
+        ConformanceGroup("UDP", "datagram endpoints and the datagram transport", UDPCases.all),
+        ConformanceGroup("PIPE", "pipes as transports: connectReadPipe, connectWritePipe", PipeCases.all),
+        ConformanceGroup("STREAM", "asyncio's streams: StreamReader, StreamWriter, openConnection, startServer", StreamCases.all),
+        ConformanceGroup("BUSY-POLL", "busy polling: the loop polls before it sleeps while work keeps arriving", BusyPollCases.all),
+        ConformanceGroup("PROC", "subprocesses: subprocessExec/Shell, Process streams, pidfd child watching and its fallback", SubprocessCases.all),
+    ]
+
+    /// Every case, in catalogue order: the cases of ``groups``, group after group.
     public static var cases: [ConformanceCase] {
-        RunCases.all + ErrorCases.all + DebugCases.all + SelectionCases.all + BadInputCases.all + CallCases.all + TimeCases.all + FileDescriptorCases.all + FutureCases.all + TaskCases.all + HelperCases.all + ExecutorCases.all + SignalCases.all + CapabilityCases.all + HookContractCases.all + SocketCases.all + TCPCases.all + TCPResilienceCases.all + UnixCases.all + UDPCases.all + PipeCases.all + StreamCases.all + BusyPollCases.all + SubprocessCases.all
+        groups.flatMap(\.cases)
     }
 
     /// Runs `cases` against `backend`, one after another, each with its own timeout,
