@@ -90,24 +90,11 @@ enum CapabilityCases {
 /// Raises the soft `RLIMIT_NOFILE` to at least `wanted` for the rest of the case (restored
 /// after it); fails the case, naming `purpose`, when the hard limit is lower.
 func raiseOpenFileLimit(_ ctx: CaseContext, to wanted: rlim_t, for purpose: String) throws {
-    var limit = rlimit()
-    guard getrlimit(openFilesResource, &limit) == 0 else { throw SystemError(errno: errno, call: "getrlimit") }
-    guard limit.rlim_cur < wanted else { return }
-    guard limit.rlim_max >= wanted else {
-        throw ctx.failure("the hard RLIMIT_NOFILE (\(limit.rlim_max)) is too low to \(purpose); raise it (ulimit -Hn)")
+    let saved = try Posix.openFileLimit()
+    guard saved.soft < UInt64(wanted) else { return }
+    guard saved.hard >= UInt64(wanted) else {
+        throw ctx.failure("the hard RLIMIT_NOFILE (\(saved.hard)) is too low to \(purpose); raise it (ulimit -Hn)")
     }
-    let saved = limit
-    limit.rlim_cur = wanted
-    guard setrlimit(openFilesResource, &limit) == 0 else { throw SystemError(errno: errno, call: "setrlimit") }
-    ctx.onCleanup {
-        var restore = saved
-        _ = setrlimit(openFilesResource, &restore)
-    }
+    try Posix.setOpenFileLimit(Posix.ResourceLimit(soft: UInt64(wanted), hard: saved.hard))
+    ctx.onCleanup { try? Posix.setOpenFileLimit(saved) }
 }
-
-#if canImport(Glibc)
-/// `RLIMIT_NOFILE` as `getrlimit` takes it (Glibc imports it as an enum case).
-private let openFilesResource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
-#else
-private let openFilesResource = RLIMIT_NOFILE
-#endif

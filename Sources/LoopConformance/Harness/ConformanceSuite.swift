@@ -39,6 +39,8 @@ public enum ConformanceSuite {
         ConformanceGroup("PIPE", "pipes as transports: connectReadPipe, connectWritePipe", PipeCases.all),
         ConformanceGroup("STREAM", "asyncio's streams: StreamReader, StreamWriter, openConnection, startServer", StreamCases.all),
         ConformanceGroup("BUSY-POLL", "busy polling: the loop polls before it sleeps while work keeps arriving", BusyPollCases.all),
+        ConformanceGroup("ITERATION", "what runs first inside one iteration: ready callbacks, then I/O, then due timers", IterationOrderCases.all),
+        ConformanceGroup("SYNC", "asyncio's synchronization primitives, queues, task groups, timeouts and eager tasks", SyncCases.all),
         ConformanceGroup("PROC", "subprocesses: subprocessExec/Shell, Process streams, pidfd child watching and its fallback", SubprocessCases.all),
     ]
 

@@ -76,24 +76,22 @@ public protocol SelectorBackend: AnyObject, Sendable {
     /// Called on the loop's thread whenever the loop wraps a connected stream socket:
     /// `createConnection`, `connectAcceptedSocket`, the Unix variants, and each
     /// connection a ``Server`` accepts. A transport returned here must keep the contract
-    /// of ``SocketTransport``, which the conformance suite checks for every backend:
-    /// - it owns `request.fd` and calls the request's
-    ///   ``SocketTransportRequest/start(_:description:startReading:)`` once, from its
-    ///   initializer (ownership mark, server accounting, `connectionMade` as a loop
-    ///   callback, then reading, then the waiter);
-    /// - protocol methods run only as loop callbacks, never from inside
+    /// of ``SocketTransport``, which the conformance suite checks for every backend.
+    /// Building it on ``FileDescriptorTransport`` (``FileDescriptorTransport/init(_:kind:)``
+    /// with the request) keeps most of that contract by construction: the lifecycle of
+    /// ``TransportCore`` (closing, `connectionLost` exactly once as a loop callback,
+    /// asyncio's fatal-error rule, ignored writes after the loss, write flow control)
+    /// and the fd ownership (the ownership mark, server accounting, closing the fd). The
+    /// transport then does its own I/O and
+    /// - calls ``FileDescriptorTransport/start(waiter:startReading:)`` once, from its
+    ///   initializer (`connectionMade` as a loop callback, then reading, then the waiter);
+    /// - runs protocol methods only as loop callbacks, never from inside
     ///   ``wait(timeout:into:)``, in the order `connectionMade`, `dataReceived`
     ///   (or `getBuffer`/`bufferUpdated`)…, `eofReceived`, `connectionLost`;
-    /// - write flow control and its marks follow ``WriteFlowControl``, ignored writes
-    ///   after a lost connection ``ConnectionLostCounter``, and extra info includes
-    ///   ``SocketTransportRequest/prepareSocket()``'s keys;
-    /// - errors go through ``SocketTransportRequest/reportFatalError(_:message:transport:protocol:)``
-    ///   with SocketTransport's messages (e.g. "Fatal error: protocol.data_received()
-    ///   call failed.") and close the transport with `connectionLost(error)`; a reset
-    ///   peer is a ``SystemError`` (ECONNRESET, EPIPE);
-    /// - it calls ``SocketTransportRequest/markClosing()`` when it starts closing and
-    ///   ends with ``SocketTransportRequest/finish(_:kind:protocol:error:)`` exactly once,
-    ///   which calls `connectionLost`, closes the fd and uncounts the server's connection.
+    /// - reports extra info with ``SocketTransportRequest/prepareSocket()``'s keys;
+    /// - ends on errors through ``TransportCore/fail(_:message:)`` with SocketTransport's
+    ///   messages (e.g. "Fatal error: protocol.data_received() call failed."); a reset
+    ///   peer is a ``SystemError`` (ECONNRESET, EPIPE).
     ///
     /// A transport may outlive the backend: ``close()`` must leave the backend's
     /// transports harmless (they then stop doing I/O), since a program may close a loop
