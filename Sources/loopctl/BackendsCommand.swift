@@ -27,6 +27,7 @@ struct BackendsCommand: ParsableCommand {
             print("\(descriptor.name)\tpriority \(descriptor.priority)\t\(availability)\t\(descriptor.summary)"
                 + "\tcapabilities \(descriptor.capabilities)" + (details.isEmpty ? "" : "\t[\(details)]"))
         }
+        print(ChildWatcherKind.summary)
         do {
             let choice = try registry.choose()
             print("chosen: \(choice.descriptor.name) (\(choice.reason))")

@@ -56,6 +56,9 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Callbacks, timers, tasks or round trips per run (default: what WORKLOADS.md says, 1000000 or 100000 for W5; smaller only for a smoke run).")
     var n: Int?
 
+    @Flag(name: .long, help: "Run benchmark W8 (subprocesses: spawn-and-wait, 64 MiB through cat) instead of the micro workloads.")
+    var subprocess = false
+
     /// Set in the child processes that the parent starts: run once, print the measurement.
     @Flag(name: .long, help: .hidden)
     var child = false
@@ -71,6 +74,10 @@ struct BenchCommand: ParsableCommand {
         BuiltinBackends.register()
         if child {
             try runChild()
+            return
+        }
+        if subprocess {
+            try runSubprocessBench()
             return
         }
         #if DEBUG

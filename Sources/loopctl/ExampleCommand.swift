@@ -15,6 +15,7 @@ struct ExampleCommand: ParsableCommand {
             tls-client HOST PORT
                       Connect over TLS (createConnection with ssl:), print the negotiated
                       version, cipher and peer certificate, close with close_notify.
+            subprocess  Run a child, stream its output line by line, print its exit status.
             """
     )
 
@@ -23,9 +24,10 @@ struct ExampleCommand: ParsableCommand {
         case watchFD = "watch-fd"
         case signals
         case tlsClient = "tls-client"
+        case subprocess
     }
 
-    @Argument(help: "Which example: hello, date, watch-fd, signals or tls-client.")
+    @Argument(help: "Which example: hello, date, watch-fd, signals, tls-client or subprocess.")
     var example: Example
 
     @Argument(help: "The example's arguments (tls-client: HOST PORT).")
@@ -52,6 +54,7 @@ struct ExampleCommand: ParsableCommand {
         case .watchFD: try Self.watchFileDescriptor(loop)
         case .signals: try Self.signalHandlers(loop)
         case .tlsClient: try Self.tlsClientExample(loop, arguments: arguments, options: tlsClient)
+        case .subprocess: try Self.subprocess(loop)
         }
         Output.out("(ran on the \(loop.backendName) backend)\n")
     }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <errno.h>
 #include <time.h>
+#include "cloop_spawn.h"
 
 /// The loop running on the calling thread, or NULL.
 void *cloop_running_loop(void);

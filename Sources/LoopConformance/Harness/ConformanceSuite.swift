@@ -42,6 +42,7 @@ public enum ConformanceSuite {
         ConformanceGroup("ITERATION", "what runs first inside one iteration: ready callbacks, then I/O, then due timers", IterationOrderCases.all),
         ConformanceGroup("SYNC", "asyncio's synchronization primitives, queues, task groups, timeouts and eager tasks", SyncCases.all),
         ConformanceGroup("TLS", "TLS over any transport: ssl: connections and servers, startTLS, TLS streams, errors, flow control", TLSCases.all),
+        ConformanceGroup("PROC", "subprocesses: subprocessExec/Shell, Process streams, pidfd child watching and its fallback", SubprocessCases.all),
     ]
 
     /// Every case, in catalogue order: the cases of ``groups``, group after group.

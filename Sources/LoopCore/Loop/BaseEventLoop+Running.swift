@@ -46,6 +46,8 @@ extension BaseEventLoop {
         // Before the snapshot: the signal wakeup pipe is the loop's own reader, not the user's.
         removeAllSignalHandlers()
         shutDownDefaultExecutorAtClose()
+        // Before the snapshot too: a running child's pidfd is the loop's, and the child is killed and reaped.
+        subprocesses.killAll()
         closed = true
         stateAtClose = snapshot
         let orphans = inbox.withLock { inbox -> [ReadyItem] in

@@ -57,6 +57,8 @@ public final class BaseEventLoop: EventLoop, @unchecked Sendable {
     // BaseEventLoop+Signals.swift), loop thread only.
     var executorState = DefaultExecutorState()
     var signalState = LoopSignalState()
+    /// The children this loop started and has not reaped (BaseEventLoop+Subprocesses.swift).
+    let subprocesses = SubprocessRegistry()
     /// The table of this loop's tasks.
     public let taskTable = TaskTable()
     /// The serial executor actors use to run on this loop (see ``asUnownedSerialExecutor()``).
