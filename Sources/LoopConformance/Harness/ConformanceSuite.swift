@@ -15,7 +15,7 @@ import Synchronization
 public enum ConformanceSuite {
     /// Every case, in catalogue order.
     public static var cases: [ConformanceCase] {
-        RunCases.all + ErrorCases.all + DebugCases.all + SelectionCases.all + BadInputCases.all + CallCases.all + TimeCases.all + FileDescriptorCases.all + FutureCases.all + TaskCases.all + HelperCases.all + ExecutorCases.all + SignalCases.all + CapabilityCases.all + HookContractCases.all + SocketCases.all + TCPCases.all + TCPResilienceCases.all + UnixCases.all + UDPCases.all + PipeCases.all + StreamCases.all + BusyPollCases.all
+        RunCases.all + ErrorCases.all + DebugCases.all + SelectionCases.all + BadInputCases.all + CallCases.all + TimeCases.all + FileDescriptorCases.all + FutureCases.all + TaskCases.all + HelperCases.all + ExecutorCases.all + SignalCases.all + CapabilityCases.all + HookContractCases.all + SocketCases.all + TCPCases.all + TCPResilienceCases.all + UnixCases.all + UDPCases.all + PipeCases.all + StreamCases.all + BusyPollCases.all + GroupCases.all
     }
 
     /// Runs `cases` against `backend`, one after another, each with its own timeout,

@@ -54,12 +54,12 @@ public final class LoopGroup: Sendable, CustomStringConvertible {
     }
 
     /// A group of `loops` loops, each made from `backend`; `configure`, when given, is
-    /// called with each new loop before its thread starts (to set debug mode or an
+    /// called with each new loop, on the calling thread, before the loop's thread starts (to set debug mode or an
     /// exception handler, say). Throws what
     /// ``init(loops:backend:registry:pinning:)`` throws, and what `backend` throws.
     public init(
         loops count: Int, backend: BackendDescriptor, pinning: CPUPinning = .none,
-        configure: (@Sendable (BaseEventLoop) -> Void)? = nil
+        configure: ((BaseEventLoop) -> Void)? = nil
     ) throws {
         try Self.checkCount(count)
         if case .unavailable(let why) = backend.availability() {
