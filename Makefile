@@ -29,11 +29,14 @@ test: deps test-examples
 
 # The example packages (each its own Swift package, depending on this one by path):
 # Examples/SelectBackend runs the whole conformance suite on its select(2) backend
-# and its demo program on LOOP_BACKEND=select.
+# and its demo program on LOOP_BACKEND=select; Examples/HTTPServer tests its parser and
+# its server against curl and wrk (skipped where they are not installed).
 test-examples: deps
 	cd Examples/SelectBackend && $(SWIFT) build --build-tests
 	cd Examples/SelectBackend && $(SWIFT) test --skip-build
 	cd Examples/SelectBackend && LOOP_BACKEND=select $(SWIFT) run --skip-build select-demo
+	cd Examples/HTTPServer && $(SWIFT) build --build-tests
+	cd Examples/HTTPServer && $(SWIFT) test --skip-build
 
 conformance: release
 	$(RELEASE_BIN)/loopctl conformance --all-backends
@@ -50,4 +53,4 @@ bench-echo: release
 	./scripts/bench-echo.sh
 
 clean:
-	rm -rf .build Examples/SelectBackend/.build
+	rm -rf .build Examples/SelectBackend/.build Examples/HTTPServer/.build

@@ -58,6 +58,9 @@ struct EchoServerCommand: ParsableCommand {
     /// `--busy-poll-us`, parsed and validated by LoopCtlKit.
     @OptionGroup var busyPollOption: BusyPollOption
 
+    /// `--loops N [--reuse-port | --handoff]`, parsed and validated by LoopCtlKit.
+    @OptionGroup var groupOption: LoopGroupOption
+
     func validate() throws {
         guard (0...65535).contains(port) else {
             throw ValidationError("--port \(port) is outside 0...65535")
@@ -74,6 +77,7 @@ struct EchoServerCommand: ParsableCommand {
         BuiltinBackends.register()
         // Idle-connection benchmarks (W4) hold 10,000 sockets: allow as many as the hard limit does.
         Posix.raiseOpenFileLimitToHard()
+        if let loops = groupOption.loops { return try runGroup(loops: loops) }
         let loop: BaseEventLoop
         do {
             loop = try BackendRegistry.shared.makeLoop(name: backend)

@@ -64,6 +64,15 @@ void cloop_set_thread_name(const char *name);
 /// The number of online CPUs (at least 1).
 int cloop_online_cpu_count(void);
 
+// CPU affinity (cloop_affinity.c).
+
+/// CPU_SETSIZE: CPUs are numbered below it.
+int cloop_cpu_set_size(void);
+/// 1 when the calling process may run on `cpu`, 0 when not (or out of range), -1 with errno on failure.
+int cloop_cpu_allowed(int cpu);
+/// Pins the thread (a pthread_t) to `cpu`; returns 0 or an errno value.
+int cloop_pin_thread(unsigned long thread, int cpu);
+
 // SIGPIPE suppression for code that writes to sockets without MSG_NOSIGNAL (cloop_sigpipe.c).
 
 /// What cloop_sigpipe_block saved.

@@ -42,6 +42,7 @@ public enum ConformanceSuite {
         ConformanceGroup("ITERATION", "what runs first inside one iteration: ready callbacks, then I/O, then due timers", IterationOrderCases.all),
         ConformanceGroup("SYNC", "asyncio's synchronization primitives, queues, task groups, timeouts and eager tasks", SyncCases.all),
         ConformanceGroup("TLS", "TLS over any transport: ssl: connections and servers, startTLS, TLS streams, errors, flow control", TLSCases.all),
+        ConformanceGroup("GROUP", "loop groups: threads, round robin, shutdown, servers spread by SO_REUSEPORT or handoff", GroupCases.all),
         ConformanceGroup("PROC", "subprocesses: subprocessExec/Shell, Process streams, pidfd child watching and its fallback", SubprocessCases.all),
     ]
 
