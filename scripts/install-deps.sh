@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the build needs and is missing: pkg-config, libevent 2.1 headers, and
-# OpenSSL 3 (headers for LoopTLS, the openssl CLI for its real-peer tests).
+# OpenSSL 3 (headers for LoopTLS, the openssl CLI for its real-peer tests), and curl and
+# wrk (the HTTP example's real peers).
 # Debian/Ubuntu only (apt-get); runs apt-get through sudo when not root.
 set -euo pipefail
 
@@ -10,6 +11,9 @@ if ! pkg-config --exists libevent libevent_pthreads 2>/dev/null; then missing+=(
 if ! pkg-config --exists openssl 2>/dev/null; then missing+=(libssl-dev); fi
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v cc >/dev/null 2>&1 || missing+=(gcc)
+# Real peers for the HTTP example's tests.
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 
 if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
 
