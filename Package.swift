@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "LoopEpoll", targets: ["LoopEpoll"]),
         .library(name: "LoopPoll", targets: ["LoopPoll"]),
         .library(name: "LoopLibevent", targets: ["LoopLibevent"]),
+        .library(name: "LoopUring", targets: ["LoopUring"]),
         .library(name: "LoopConformance", targets: ["LoopConformance"]),
         .library(name: "Loops", targets: ["Loops"]),
         .library(name: "LoopTesting", targets: ["LoopTesting"]),
@@ -28,6 +29,13 @@ let package = Package(
             pkgConfig: "libevent",
             providers: [.apt(["libevent-dev"])]
         ),
+        .systemLibrary(
+            name: "CLiburing",
+            pkgConfig: "liburing",
+            providers: [.apt(["liburing-dev"])]
+        ),
+        // liburing's static inline helpers, wrapped in real functions for LoopUring.
+        .target(name: "CLoopUring", dependencies: ["CLiburing"]),
         .target(
             name: "LoopCore",
             dependencies: ["CLoopShims", .product(name: "Logging", package: "swift-log")]
@@ -35,11 +43,12 @@ let package = Package(
         .target(name: "LoopEpoll", dependencies: ["LoopCore", "CLoopShims"]),
         .target(name: "LoopPoll", dependencies: ["LoopCore", "CLoopShims"]),
         .target(name: "LoopLibevent", dependencies: ["LoopCore", "CLibevent", "CLoopShims"]),
+        .target(name: "LoopUring", dependencies: ["LoopCore", "CLoopUring", "CLoopShims"]),
         .target(
             name: "LoopConformance",
             dependencies: ["LoopCore", "CLoopShims", .product(name: "Logging", package: "swift-log")]
         ),
-        .target(name: "Loops", dependencies: ["LoopCore", "LoopEpoll", "LoopPoll", "LoopLibevent"]),
+        .target(name: "Loops", dependencies: ["LoopCore", "LoopEpoll", "LoopPoll", "LoopLibevent", "LoopUring"]),
         .target(
             name: "LoopCtlKit",
             dependencies: ["Loops", "LoopConformance", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -58,6 +67,7 @@ let package = Package(
         .target(name: "SelectorTestSupport", dependencies: ["LoopCore"], path: "Tests/SelectorTestSupport"),
         .testTarget(name: "LoopEpollTests", dependencies: ["LoopEpoll", "LoopCore", "SelectorTestSupport"]),
         .testTarget(name: "LoopPollTests", dependencies: ["LoopPoll", "LoopCore", "SelectorTestSupport"]),
+        .testTarget(name: "LoopUringTests", dependencies: ["LoopUring", "LoopEpoll", "LoopCore", "Loops", "SelectorTestSupport"]),
         .testTarget(name: "LoopLibeventTests", dependencies: ["LoopLibevent", "LoopCore"]),
         .testTarget(
             name: "LoopCtlKitTests",

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Installs what the build needs and is missing: pkg-config and libevent 2.1 headers.
+# Installs what the build needs and is missing: pkg-config, libevent 2.1 and liburing headers.
 # Debian/Ubuntu only (apt-get); runs apt-get through sudo when not root.
 set -euo pipefail
 
 missing=()
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 if ! pkg-config --exists libevent libevent_pthreads 2>/dev/null; then missing+=(libevent-dev); fi
+if ! pkg-config --exists liburing 2>/dev/null; then missing+=(liburing-dev); fi
 command -v cc >/dev/null 2>&1 || missing+=(gcc)
 
 if [ ${#missing[@]} -eq 0 ]; then exit 0; fi

@@ -2,15 +2,16 @@
 import LoopEpoll
 import LoopLibevent
 import LoopPoll
+import LoopUring
 
 /// The backends that ship with this package, and the one call that registers them.
 ///
 /// Swift modules cannot register themselves when they load, so something outside
 /// `LoopCore` has to know the built-in backends; this is that place.
 public enum BuiltinBackends {
-    /// Every built-in backend: epoll, libevent, poll.
+    /// Every built-in backend: epoll, io_uring, libevent, poll.
     public static var descriptors: [BackendDescriptor] {
-        [EpollSelector.descriptor, LibeventSelector.descriptor, PollSelector.descriptor]
+        [EpollSelector.descriptor, UringSelector.descriptor, LibeventSelector.descriptor, PollSelector.descriptor]
     }
 
     /// Registers every built-in backend in `registry` (the shared one by default).
