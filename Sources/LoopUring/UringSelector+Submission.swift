@@ -159,7 +159,7 @@ extension UringSelector {
     static func ioEvents(_ mask: UInt32) -> IOEvents {
         if mask & UInt32(POLLERR | POLLHUP) != 0 { return [.readable, .writable] }
         var events: IOEvents = []
-        if mask & UInt32(POLLIN) | UInt32(CLOOP_URING_POLLRDHUP) != 0 { events.insert(.readable) }
+        if mask & (UInt32(POLLIN) | UInt32(CLOOP_URING_POLLRDHUP)) != 0 { events.insert(.readable) }
         if mask & UInt32(POLLOUT) != 0 { events.insert(.writable) }
         return events
     }

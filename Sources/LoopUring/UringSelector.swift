@@ -37,8 +37,9 @@ import LoopCore
 /// - ``wakeup()`` after ``close()`` does nothing; ``wait(timeout:into:)`` after it throws
 ///   `EBADF`; ``unregister(fd:)`` after it is not an error.
 ///
-/// A poll request holds a reference to its file: after ``unregister(fd:)`` the remove is
-/// submitted by the next wait (or ``close()``), and only then can a closed socket go.
+/// A poll request holds a reference to its file, so ``unregister(fd:)`` submits its remove
+/// at once (one `io_uring_enter`, as epoll's `epoll_ctl(DEL)`): a socket closed next must
+/// really close.
 ///
 /// Thread safety: `@unchecked Sendable` is sound because the loop calls every hook from
 /// its own thread except ``wakeup()``, which only touches ``UringWakeup``.
@@ -181,6 +182,10 @@ public final class UringSelector: SelectorBackend, @unchecked Sendable {
             let target = UringUserData(.poll, generation: slot.generation, fd: fd).rawValue
             let own = UringUserData(.remove, generation: slot.generation, fd: fd).rawValue
             try queue { cloop_uring_poll_remove($0, target, own, true) }
+            // Submitted now, not with the next wait: the poll holds a reference to the
+            // file, so a socket its owner closes next (a server's listener) would
+            // otherwise live on and take connections (TCP-15).
+            try submitQueued()
         }
     }
 
