@@ -186,6 +186,9 @@ public final class UringSelector: SelectorBackend, @unchecked Sendable {
             // file, so a socket its owner closes next (a server's listener) would
             // otherwise live on and take connections (TCP-15).
             try submitQueued()
+            // And the kernel's task work that completes the cancelled poll (and drops its
+            // file reference) runs now, before the owner closes the fd.
+            if let ring { _ = cloop_uring_submit_and_wait(ring, 0) }
         }
     }
 
