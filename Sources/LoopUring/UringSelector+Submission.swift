@@ -131,8 +131,15 @@ extension UringSelector {
             guard let index = currentSlot(data), cqe.res == -ENOENT else { return }
             slots[index].armed = false
             scheduleRecheck(data.fd)
-        case .remove, .none:
-            // A remove that found nothing (the poll had ended): nothing to undo.
+        case .remove:
+            // ENOENT: the poll had ended, nothing to undo. EALREADY: the kernel was
+            // completing a wakeup of that poll and could not take it; it stays armed and
+            // holds its file, so the remove is queued again.
+            guard cqe.res == -EALREADY else { return }
+            let target = UringUserData(.poll, generation: data.generation, fd: data.fd).rawValue
+            retriedRemoves += 1
+            try? queue { cloop_uring_poll_remove($0, target, cqe.user_data, true) }
+        case .none:
             return
         }
     }

@@ -96,6 +96,8 @@ public final class UringSelector: SelectorBackend, @unchecked Sendable {
 
     /// Completions dropped because their fd was unregistered or re-armed since (tests).
     package internal(set) var staleCompletions = 0
+    /// Removes the kernel refused with EALREADY and that were queued again (tests).
+    package internal(set) var retriedRemoves = 0
     /// Errors the next submissions return instead of calling the kernel (tests), e.g.
     /// `[-EBUSY, -EAGAIN]`: the SQEs stay queued, as after a real refusal.
     package var injectedSubmitErrors: [Int32] = []
@@ -187,8 +189,14 @@ public final class UringSelector: SelectorBackend, @unchecked Sendable {
             // otherwise live on and take connections (TCP-15).
             try submitQueued()
             // And the kernel's task work that completes the cancelled poll (and drops its
-            // file reference) runs now, before the owner closes the fd.
-            if let ring { _ = cloop_uring_submit_and_wait(ring, 0) }
+            // file reference) runs now, before the owner closes the fd; a remove refused
+            // with EALREADY is queued again by the reap and submitted here.
+            for _ in 0..<100 {
+                guard let ring else { break }
+                _ = cloop_uring_submit_and_wait(ring, 0)
+                try reapAll()
+                if cloop_uring_sq_ready(ring) == 0 { break }
+            }
         }
     }
 
