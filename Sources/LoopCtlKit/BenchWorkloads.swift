@@ -16,12 +16,18 @@ public enum BenchWorkload: String, CaseIterable, Sendable {
     /// One task, N times in sequence: create a future, callSoon a callback that sets
     /// its result, await it. Timed inside the task. Figure: ns per round trip.
     case w6 = "W6"
+    /// W5 with eager start: the N tasks are made from a loop callback with
+    /// `createTask(eagerStart: true)`, so each runs to its await inside createTask.
+    case w5Eager = "W5-eager"
+    /// N items through a LoopQueue of maxsize 100, 4 producer and 4 consumer tasks.
+    /// Figure: ns per item.
+    case w9Queue = "W9-queue"
 
     /// How many runs `loopctl bench` takes the median of, unless told otherwise.
     public var defaultRuns: Int { self == .w2 ? 3 : 5 }
 
     /// The N that WORKLOADS.md prescribes for this workload.
-    public var standardCount: Int { self == .w5 ? 100_000 : BenchWorkloads.standardCount }
+    public var standardCount: Int { self == .w5 || self == .w5Eager ? 100_000 : BenchWorkloads.standardCount }
 }
 
 /// What one run of one workload measured (wall time includes the scheduling).
@@ -102,6 +108,8 @@ public enum BenchWorkloads {
         case .w2: measurement = try timers(loop, n)
         case .w5: measurement = try tasks(loop, n)
         case .w6: measurement = try roundTrips(loop, n)
+        case .w5Eager: measurement = try eagerTasks(loop, n)
+        case .w9Queue: measurement = try queueItems(loop, n)
         }
         if measurement.peakRSSKiB == 0 { measurement.peakRSSKiB = peakRSSKiB() }
         return measurement
@@ -109,18 +117,8 @@ public enum BenchWorkloads {
 
     /// Peak resident set size of this process so far (getrusage ru_maxrss), KiB.
     public static func peakRSSKiB() -> Int {
-        var usage = rusage()
-        #if canImport(Glibc)
-        let who = __rusage_who_t(RUSAGE_SELF.rawValue)
-        #else
-        let who = RUSAGE_SELF
-        #endif
-        guard getrusage(who, &usage) == 0 else { return 0 }
-        #if canImport(Darwin)
-        return Int(usage.ru_maxrss) / 1024  // bytes there
-        #else
+        guard let usage = Posix.selfResourceUsage() else { return 0 }
         return Int(usage.ru_maxrss)
-        #endif
     }
 
     /// CLOCK_MONOTONIC, ns.

@@ -1,7 +1,6 @@
 import Glibc
 import CLoopShims
-import LoopCore
-import Synchronization
+@_spi(Backend) import LoopCore
 
 /// A selector backend on Linux `epoll(7)`, woken from other threads through an `eventfd(2)`.
 ///
@@ -13,10 +12,8 @@ import Synchronization
 /// regular files and directories, so ``register(fd:interest:)`` throws `EPERM` for them.
 ///
 /// Thread safety: `@unchecked Sendable` is sound because the loop calls every hook from
-/// its own thread except ``wakeup()``, and ``wakeup()`` only writes to the eventfd, whose
-/// number never changes, after announcing itself in an atomic that ``close()`` marks
-/// closed and then waits on before closing the eventfd. So a wakeup never races with the
-/// other hooks and never writes to a closed or recycled fd.
+/// its own thread except ``wakeup()``, which only touches the ``WakeupChannel`` (built
+/// for exactly that).
 public final class EpollSelector: SelectorBackend, @unchecked Sendable {
     /// The registry entry for this backend: name `"epoll"`, preferred over `"poll"`.
     public static let descriptor = BackendDescriptor(
@@ -26,8 +23,8 @@ public final class EpollSelector: SelectorBackend, @unchecked Sendable {
         make: { try EpollSelector() }
     )
 
-    /// The registry name, `"epoll"`.
-    public var name: String { "epoll" }
+    /// This backend's identity: ``descriptor``.
+    public var descriptor: BackendDescriptor { Self.descriptor }
 
     /// The calls this backend is built on.
     public var details: String { "epoll_wait, eventfd wakeup" }
@@ -38,11 +35,8 @@ public final class EpollSelector: SelectorBackend, @unchecked Sendable {
     private var eventCapacity: Int
     private var registeredCount = 0
 
-    // Shared with wakeup(), which may run on any thread.
-    /// The wakeup eventfd; closed only once no wakeup() can be using it.
-    private let wakeFD: Int32
-    /// Bit 0: closed. The rest: wakeup() calls in flight, 2 per call.
-    private let wakeState = Atomic<Int>(0)
+    /// The eventfd ``wakeup()`` writes, from any thread.
+    private let wake: WakeupChannel
 
     /// Opens an epoll instance and its wakeup eventfd.
     ///
@@ -51,24 +45,25 @@ public final class EpollSelector: SelectorBackend, @unchecked Sendable {
     public init() throws {
         let epfd = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard epfd >= 0 else { throw SystemError(errno: errno, call: "epoll_create1") }
-        let evfd = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
-        guard evfd >= 0 else {
-            let error = errno
+        let wake: WakeupChannel
+        do {
+            wake = try WakeupChannel()
+        } catch {
             systemClose(epfd)
-            throw SystemError(errno: error, call: "eventfd")
+            throw error
         }
         var event = epoll_event()
         event.events = EPOLLIN.rawValue
-        event.data.fd = evfd
-        guard epoll_ctl(epfd, EPOLL_CTL_ADD, evfd, &event) == 0 else {
+        event.data.fd = wake.readFD
+        guard epoll_ctl(epfd, EPOLL_CTL_ADD, wake.readFD, &event) == 0 else {
             let error = errno
-            systemClose(evfd)
+            wake.close()
             systemClose(epfd)
             throw SystemError(errno: error, call: "epoll_ctl(ADD)")
         }
         let capacity = 256
         epollFD = epfd
-        wakeFD = evfd
+        self.wake = wake
         eventCapacity = capacity
         events = .allocate(capacity: capacity)
         events.initialize(repeating: epoll_event(), count: capacity)
@@ -84,8 +79,9 @@ public final class EpollSelector: SelectorBackend, @unchecked Sendable {
     ///
     /// - Throws: ``SystemError`` named `epoll_ctl(ADD)`: `EBADF` for a descriptor that is
     ///   not open (including -1), `EEXIST` if it is already registered, `EPERM` for a
-    ///   regular file or directory.
+    ///   regular file or directory; ``LoopError`` `.closed` after ``close()``.
     public func register(fd: Int32, interest: IOEvents) throws {
+        guard epollFD >= 0 else { throw LoopError.backendClosed(name, hook: "register(fd:interest:)") }
         var event = epoll_event()
         event.events = Self.epollMask(interest)
         event.data.fd = fd
@@ -103,8 +99,9 @@ public final class EpollSelector: SelectorBackend, @unchecked Sendable {
     /// Changes what a registered `fd` is watched for.
     ///
     /// - Throws: ``SystemError`` named `epoll_ctl(MOD)`, e.g. `ENOENT` when `fd` is not
-    ///   registered.
+    ///   registered; ``LoopError`` `.closed` after ``close()``.
     public func modify(fd: Int32, interest: IOEvents) throws {
+        guard epollFD >= 0 else { throw LoopError.backendClosed(name, hook: "modify(fd:interest:)") }
         var event = epoll_event()
         event.events = Self.epollMask(interest)
         event.data.fd = fd
@@ -113,11 +110,12 @@ public final class EpollSelector: SelectorBackend, @unchecked Sendable {
         }
     }
 
-    /// Stops watching `fd`. A descriptor its owner already closed, or one that is not
-    /// registered, is not an error.
+    /// Stops watching `fd`. A descriptor its owner already closed, one that is not
+    /// registered, or any after ``close()`` is not an error.
     ///
     /// - Throws: ``SystemError`` named `epoll_ctl(DEL)` for any other failure.
     public func unregister(fd: Int32) throws {
+        guard epollFD >= 0 else { return }
         if epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, nil) != 0 {
             let error = errno
             // Closing an fd removes it from the epoll set (EBADF, or ENOENT once the
@@ -134,8 +132,9 @@ public final class EpollSelector: SelectorBackend, @unchecked Sendable {
     /// A wakeup is consumed here and never reported as an fd. A signal interrupting the
     /// wait makes it return with no events.
     ///
-    /// - Throws: ``SystemError`` named `epoll_wait` (e.g. `EBADF` after ``close()``).
+    /// - Throws: ``SystemError`` named `epoll_wait`; ``LoopError`` `.closed` after ``close()``.
     public func wait(timeout: Duration?, into ready: inout ReadinessBuffer) throws {
+        guard epollFD >= 0 else { throw LoopError.backendClosed(name, hook: "wait(timeout:into:)") }
         let milliseconds = timeout?.pollMilliseconds ?? -1
         let count = epoll_wait(epollFD, events, Int32(clamping: eventCapacity), milliseconds)
         guard count >= 0 else {
@@ -147,8 +146,8 @@ public final class EpollSelector: SelectorBackend, @unchecked Sendable {
         for index in 0..<n {
             let event = events[index]
             let fd = event.data.fd
-            if fd == wakeFD {
-                drainWakeups()
+            if fd == wake.readFD {
+                wake.drain()
                 continue
             }
             ready.append(fd: fd, events: Self.ioEvents(event.events))
@@ -162,35 +161,15 @@ public final class EpollSelector: SelectorBackend, @unchecked Sendable {
 
     /// Makes the current or next ``wait(timeout:into:)`` return promptly. Safe from any
     /// thread, any number of times, and after ``close()`` (where it does nothing).
-    /// Lock-free: one atomic add, one `write(2)`, one atomic subtract.
-    public func wakeup() {
-        let state = wakeState.wrappingAdd(2, ordering: .sequentiallyConsistent).oldValue
-        if state & 1 == 0 {
-            // EAGAIN means the counter is saturated: a wakeup is already pending.
-            _ = eventfd_write(wakeFD, 1)
-        }
-        wakeState.wrappingSubtract(2, ordering: .releasing)
-    }
+    public func wakeup() { wake.wakeup() }
 
     /// Closes the epoll instance and the eventfd. Calling it again does nothing.
     public func close() {
-        let state = wakeState.bitwiseOr(1, ordering: .sequentiallyConsistent).oldValue
-        if state & 1 == 0 {
-            // Wakeups that got in before the closed bit may still be writing: wait for them
-            // (a few instructions and one syscall each) so the number cannot be recycled under them.
-            while wakeState.load(ordering: .acquiring) != 1 { sched_yield() }
-            systemClose(wakeFD)
-        }
+        wake.close()
         if epollFD >= 0 {
             systemClose(epollFD)
             epollFD = -1
         }
-    }
-
-    private func drainWakeups() {
-        var value: eventfd_t = 0
-        // One read resets an eventfd counter to zero, however many wakeups it holds.
-        _ = eventfd_read(wakeFD, &value)
     }
 
     private func growEvents(to capacity: Int) {

@@ -1,12 +1,15 @@
 import Glibc
 internal import CLibevent
 import CLoopShims
-import LoopCore
+@_spi(Backend) import LoopCore
 
 /// The libevent backend's stream-socket transport: a libevent bufferevent on the
 /// backend's own `event_base` reads the socket into its input buffer and writes its
 /// output buffer, and the transport keeps the contract of the loop's ``SocketTransport``
-/// (the conformance suite runs the same cases on both).
+/// (the conformance suite runs the same cases on both): it is a kind of LoopCore's
+/// `FileDescriptorTransport`, whose `TransportCore` holds the lifecycle (closing,
+/// `connectionLost` once, fatal errors, ignored writes, flow control); this class
+/// supplies the bufferevent I/O through the core's hooks.
 ///
 /// ``LibeventSelector`` supplies one for every TCP and Unix stream connection through
 /// ``SelectorBackend/makeSocketTransport(_:)``. Its extra info has the keys of
@@ -27,7 +30,7 @@ import LoopCore
 ///   is closed) or when the backend closes first, after which the transport does no I/O.
 ///
 /// Loop-thread only, like every transport.
-public final class BuffereventTransport: Transport, CustomStringConvertible {
+public final class BuffereventTransport: FileDescriptorTransport, Transport {
     /// The extra-info key whose value is the transport's `struct bufferevent *` (an
     /// `OpaquePointer`), present until the bufferevent is freed.
     public static let bufferEventKey = "libevent.bufferevent"
@@ -38,26 +41,16 @@ public final class BuffereventTransport: Transport, CustomStringConvertible {
     /// How much one top-up read reserves in the input buffer (below malloc's mmap threshold).
     static let topUpChunk = 64 * 1024
 
-    private unowned let loop: BaseEventLoop
-    private let request: SocketTransportRequest
-    private let fd: Int32
     private weak var selector: LibeventSelector?
     /// The bufferevent; `nil` once freed.
     private var bufferEvent: OpaquePointer?
-    private var currentProtocol: any BaseProtocol
-    private let extra: [String: Any]
-    private var closing = false
-    private var paused = false
     private var eof = false
-    private var finished = false
-    private var lost = ConnectionLostCounter()
     /// The input buffer's length after the last top-up or delivery: what libevent's
     /// next read adds is measured from it.
     private var inputSeen = 0
     /// Capped reads still to pass without a top-up, and the current back-off.
     private var topUpSkips = 0
     private var topUpBackoff = 0
-    private var flow = WriteFlowControl()
     /// Whether this transport is counted in the backend's transports with waiting output.
     private var outputCounted = false
 
@@ -72,13 +65,10 @@ public final class BuffereventTransport: Transport, CustomStringConvertible {
         guard let bufferEvent = bufferevent_socket_new(base, request.fd, 0) else {
             throw LoopError(.backendFailure, "libevent: bufferevent_socket_new failed for fd \(request.fd)")
         }
-        self.request = request
-        self.loop = request.loop
-        self.fd = request.fd
         self.selector = selector
         self.bufferEvent = bufferEvent
-        self.currentProtocol = request.protocol
-        self.extra = request.prepareSocket()
+        super.init(request, kind: "BuffereventTransport")
+        extra = request.prepareSocket()
         bufferevent_setcb(
             bufferEvent, buffereventReadCallback, buffereventWriteCallback, buffereventEventCallback,
             Unmanaged.passUnretained(self).toOpaque())
@@ -89,63 +79,16 @@ public final class BuffereventTransport: Transport, CustomStringConvertible {
         _ = bufferevent_set_max_single_write(bufferEvent, Self.maxReadSize)
         selector.adopt(self)
         do {
-            try request.start(self, description: "<BuffereventTransport fd=\(fd)>") { [self] in
-                guard !closing, !paused, let live = self.bufferEvent else { return }
-                _ = bufferevent_enable(live, Int16(EV_READ))
-            }
+            try start(waiter: request.waiter)
         } catch {
             releaseBufferEvent()
             throw error
         }
     }
 
-    public var description: String {
-        "<BuffereventTransport fd=\(finished ? -1 : fd)\(closing ? " closing" : "")>"
-    }
-
-    // MARK: BaseTransport
-
-    public var isClosing: Bool { closing }
-
-    public var `protocol`: any BaseProtocol { currentProtocol }
-
-    public func setProtocol(_ protocol: any BaseProtocol) { currentProtocol = `protocol` }
-
-    public func extraInfo(_ key: String) -> Any? {
+    public override func extraInfo(_ key: String) -> Any? {
         if key == Self.bufferEventKey { return bufferEvent }
         return extra[key]
-    }
-
-    public func close() {
-        if closing { return }
-        closing = true
-        request.markClosing()
-        if let bufferEvent { _ = bufferevent_disable(bufferEvent, Int16(EV_READ)) }
-        if writeBufferSize == 0 {
-            lost.markLost()
-            _ = try? loop.callSoon({ [self] in callConnectionLost(nil) }, from: nil)
-        }
-    }
-
-    // MARK: ReadTransport
-
-    public var isReading: Bool { !paused && !closing }
-
-    public func pauseReading() {
-        guard isReading else { return }
-        paused = true
-        if let bufferEvent { _ = bufferevent_disable(bufferEvent, Int16(EV_READ)) }
-    }
-
-    public func resumeReading() {
-        guard !closing, paused else { return }
-        paused = false
-        guard let bufferEvent else { return }
-        _ = bufferevent_enable(bufferEvent, Int16(EV_READ))
-        // Bytes or an end of file libevent read before the pause are delivered now.
-        if evbuffer_get_length(bufferevent_get_input(bufferEvent)) > 0 || sawEndOfFile || readFailure != nil {
-            scheduleProcessing()
-        }
     }
 
     // MARK: WriteTransport
@@ -156,7 +99,7 @@ public final class BuffereventTransport: Transport, CustomStringConvertible {
         }
         if bytes.isEmpty { return }
         guard !lost.isLost, let bufferEvent else {
-            lost.ignoreWrite(loop: loop)
+            ignoreWrite()
             return
         }
         var remaining = bytes[...]
@@ -166,7 +109,7 @@ public final class BuffereventTransport: Transport, CustomStringConvertible {
                 if sent == bytes.count { return }
                 remaining = bytes[sent...]
             } catch {
-                fatalError(error, "Fatal write error on socket transport")
+                fail(error, message: "Fatal write error on socket transport")
                 return
             }
         }
@@ -178,18 +121,16 @@ public final class BuffereventTransport: Transport, CustomStringConvertible {
             outputCounted = true
             selector?.outputWaiting(+1)
         }
-        maybePauseProtocol()
+        maybePauseProtocol(buffered: writeBufferSize)
     }
 
     public func writeEof() throws {
-        if closing || eof { return }
+        if isClosing || eof { return }
         eof = true
         if writeBufferSize == 0 { try Socket.shutdown(fd, Int(SHUT_WR)) }
     }
 
     public var canWriteEof: Bool { true }
-
-    public func abort() { forceClose(nil) }
 
     /// The bytes waiting in the bufferevent's output buffer.
     public var writeBufferSize: Int {
@@ -197,13 +138,10 @@ public final class BuffereventTransport: Transport, CustomStringConvertible {
         return evbuffer_get_length(bufferevent_get_output(bufferEvent))
     }
 
-    public var writeBufferLimits: (low: Int, high: Int) { flow.limits }
-
     public func setWriteBufferLimits(high: Int? = nil, low: Int? = nil) throws {
-        try flow.setLimits(high: high, low: low)
+        try applyWriteBufferLimits(high: high, low: low, buffered: writeBufferSize)
         // libevent calls the write callback whenever a write leaves at most `low` bytes.
         if let bufferEvent { bufferevent_setwatermark(bufferEvent, Int16(EV_WRITE), flow.low, 0) }
-        maybePauseProtocol()
     }
 
     // MARK: libevent callbacks (inside the backend's wait: record and schedule only)
@@ -290,12 +228,12 @@ public final class BuffereventTransport: Transport, CustomStringConvertible {
     private func process() {
         processScheduled = false
         guard !lost.isLost, bufferEvent != nil else { return }
-        if isReading { deliverInput() }
+        if readingActive { deliverInput() }
         guard !lost.isLost, bufferEvent != nil else { return }
         if let failure = writeFailure {
             writeFailure = nil
             discardOutput()
-            fatalError(SystemError(errno: failure, call: "send(\(fd))"), "Fatal write error on socket transport")
+            fail(SystemError(errno: failure, call: "send(\(fd))"), message: "Fatal write error on socket transport")
         } else if wroteSome {
             wroteSome = false
             writeProgressed()
@@ -303,81 +241,63 @@ public final class BuffereventTransport: Transport, CustomStringConvertible {
     }
 
     private func deliverInput() {
-        while isReading, !lost.isLost, let bufferEvent {
+        while readingActive, !lost.isLost, let bufferEvent {
             let input = bufferevent_get_input(bufferEvent)
             guard evbuffer_get_length(input) > 0 else { break }
             do {
-                let count = try StreamDelivery.read(to: currentProtocol, on: loop) { memory in
+                let count = try StreamDelivery.read(for: self) { memory in
                     Int(evbuffer_remove(input, memory.baseAddress, memory.count))
                 }
                 if count <= 0 { break }
             } catch {
-                fatalError(error.error, error.message)
+                fail(error.error, message: error.message)
             }
         }
         if let bufferEvent { inputSeen = evbuffer_get_length(bufferevent_get_input(bufferEvent)) }
-        guard isReading, !lost.isLost, let bufferEvent,
+        guard readingActive, !lost.isLost, let bufferEvent,
             evbuffer_get_length(bufferevent_get_input(bufferEvent)) == 0
         else { return }
         if let failure = readFailure {
             readFailure = nil
-            fatalError(SystemError(errno: failure, call: "recv(\(fd))"), "Fatal read error on socket transport")
+            fail(SystemError(errno: failure, call: "recv(\(fd))"), message: "Fatal read error on socket transport")
         } else if sawEndOfFile {
             sawEndOfFile = false
-            readEof()
+            // libevent stopped reading at the end of file; keeping open leaves it so.
+            _ = deliverEndOfStream()
         }
     }
 
-    private func readEof() {
-        let keepOpen: Bool
-        do {
-            keepOpen = try StreamDelivery.endOfFile(to: currentProtocol)
-        } catch {
-            fatalError(error.error, error.message)
-            return
-        }
-        // libevent stopped reading at the end of file; keeping open leaves it so.
-        if !keepOpen { close() }
-    }
 
     private func writeProgressed() {
-        maybeResumeProtocol()
+        maybeResumeProtocol(buffered: writeBufferSize)
         guard writeBufferSize == 0 else { return }
         uncountOutput()
-        if closing {
+        if isClosing {
             callConnectionLost(nil)
         } else if eof {
             try? Socket.shutdown(fd, Int(SHUT_WR))
         }
     }
 
-    private func maybePauseProtocol() {
-        flow.pauseIfNeeded(buffered: writeBufferSize, protocol: currentProtocol, transport: self, loop: loop)
-    }
+    // MARK: Transport core hooks
 
-    private func maybeResumeProtocol() {
-        flow.resumeIfNeeded(buffered: writeBufferSize, protocol: currentProtocol, transport: self, loop: loop)
-    }
-
-    private func fatalError(_ error: any Error, _ message: String) {
-        request.reportFatalError(error, message: message, transport: self, protocol: currentProtocol)
-        forceClose(error)
-    }
-
-    private func forceClose(_ error: (any Error)?) {
-        if lost.isLost { return }
-        discardOutput()
-        if !closing {
-            closing = true
-            request.markClosing()
-            if let bufferEvent { _ = bufferevent_disable(bufferEvent, Int16(EV_READ)) }
+    /// Bytes or an end of file libevent read before a pause are delivered now.
+    @_spi(Backend) public override func startReading() throws {
+        guard let bufferEvent else { return }
+        _ = bufferevent_enable(bufferEvent, Int16(EV_READ))
+        if evbuffer_get_length(bufferevent_get_input(bufferEvent)) > 0 || sawEndOfFile || readFailure != nil {
+            scheduleProcessing()
         }
-        lost.markLost()
-        _ = try? loop.callSoon({ [self] in callConnectionLost(error) }, from: nil)
     }
+
+    @_spi(Backend) public override func stopReading() {
+        if let bufferEvent { _ = bufferevent_disable(bufferEvent, Int16(EV_READ)) }
+    }
+
+    @_spi(Backend) public override var hasPendingWrites: Bool { writeBufferSize > 0 }
 
     /// Drops the output buffer's bytes (libevent keeps its front frozen between writes).
-    private func discardOutput() {
+    @_spi(Backend) public override func discardOutput() {
         guard let bufferEvent else { return }
         _ = bufferevent_disable(bufferEvent, Int16(EV_WRITE))
         let output = bufferevent_get_output(bufferEvent)
@@ -396,13 +316,10 @@ public final class BuffereventTransport: Transport, CustomStringConvertible {
         selector?.outputWaiting(-1)
     }
 
-    private func callConnectionLost(_ error: (any Error)?) {
-        guard !finished else { return }
-        if !lost.isLost { lost.markLost() }
-        // The bufferevent goes before the socket it watches is closed.
+    /// The bufferevent goes before the socket it watches is closed.
+    @_spi(Backend) public override func releaseResources() {
         releaseBufferEvent()
-        request.finish(self, kind: "BuffereventTransport", protocol: currentProtocol, error: error)
-        finished = true
+        super.releaseResources()
     }
 
     /// Frees the bufferevent (once) and lets the backend forget this transport. After

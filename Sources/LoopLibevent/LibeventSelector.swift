@@ -1,8 +1,7 @@
 import Glibc
 internal import CLibevent
 import CLoopShims
-import LoopCore
-import Synchronization
+@_spi(Backend) import LoopCore
 
 /// A selector backend on libevent 2.1: one `event_base` per loop, one persistent,
 /// level-triggered `struct event` per watched descriptor.
@@ -20,10 +19,8 @@ import Synchronization
 /// base does their I/O, while datagram and pipe transports stay the loop's own.
 ///
 /// Thread safety: `@unchecked Sendable` is sound because the loop calls every hook from
-/// its own thread except ``wakeup()``, and ``wakeup()`` touches only an immutable
-/// descriptor number and an atomic counter. ``close()`` marks that counter closed and
-/// waits for wakeups already writing to finish before it closes the descriptor, so a
-/// wakeup never writes to a closed or recycled descriptor. libevent itself is put in its
+/// its own thread except ``wakeup()``, which only touches the ``WakeupChannel`` (built
+/// for exactly that). libevent itself is put in its
 /// thread-safe mode (`evthread_use_pthreads`) before any base is made.
 public final class LibeventSelector: SelectorBackend, @unchecked Sendable {
     /// The registry entry for this backend: name `"libevent"`, priority 20 (between
@@ -40,8 +37,8 @@ public final class LibeventSelector: SelectorBackend, @unchecked Sendable {
         make: { try LibeventSelector() }
     )
 
-    /// The registry name, `"libevent"`.
-    public var name: String { "libevent" }
+    /// This backend's identity: ``descriptor``.
+    public var descriptor: BackendDescriptor { Self.descriptor }
 
     /// libevent's version and the OS method its base uses, e.g.
     /// `"libevent 2.1.12-stable, method epoll, precise timer"`.
@@ -57,12 +54,8 @@ public final class LibeventSelector: SelectorBackend, @unchecked Sendable {
     /// libevent's C callbacks can fill it during `event_base_loop`.
     private let state: UnsafeMutablePointer<DispatchState>
 
-    /// The descriptor the wakeup event reads (the eventfd, or a pipe's read end).
-    private let wakeReadFD: Int32
-    /// The descriptor ``wakeup()`` writes (the same eventfd, or the pipe's write end).
-    private let wakeWriteFD: Int32
-    /// Bit 0: closed. The rest: twice the number of ``wakeup()`` calls in flight.
-    private let lifecycle = Atomic<Int>(0)
+    /// The eventfd ``wakeup()`` writes, from any thread; the wakeup event reads it.
+    private let wake: WakeupChannel
     /// The live bufferevent transports, kept alive while libevent may call them back
     /// (their callbacks get an unretained pointer). Loop thread only.
     private var transports: [ObjectIdentifier: BuffereventTransport] = [:]
@@ -96,9 +89,9 @@ public final class LibeventSelector: SelectorBackend, @unchecked Sendable {
             throw LoopError(.backendFailure, "libevent: event_base_new_with_config failed")
         }
 
-        let fds: (read: Int32, write: Int32)
+        let wake: WakeupChannel
         do {
-            fds = try makeWakeDescriptors()
+            wake = try WakeupChannel()
         } catch {
             event_base_free(base)
             throw error
@@ -106,26 +99,26 @@ public final class LibeventSelector: SelectorBackend, @unchecked Sendable {
 
         let method = event_base_get_method(base).map { String(cString: $0) } ?? "unknown"
         let state = UnsafeMutablePointer<DispatchState>.allocate(capacity: 1)
-        state.initialize(to: DispatchState(method: method))
+        state.initialize(to: DispatchState(method: method, wake: wake))
 
         func undo(_ events: OpaquePointer?...) {
             for event in events { if let event { event_free(event) } }
             event_base_free(base)
-            closeWakeDescriptors(fds)
+            wake.close()
             state.deinitialize(count: 1)
             state.deallocate()
         }
 
         guard
             let wakeEvent = event_new(
-                base, fds.read, Int16(EV_READ | EV_PERSIST), libeventWakeCallback, UnsafeMutableRawPointer(state))
+                base, wake.readFD, Int16(EV_READ | EV_PERSIST), libeventWakeCallback, UnsafeMutableRawPointer(state))
         else {
             undo()
-            throw LoopError(.backendFailure, "libevent: event_new failed for the wakeup fd \(fds.read)")
+            throw LoopError(.backendFailure, "libevent: event_new failed for the wakeup fd \(wake.readFD)")
         }
         guard event_add(wakeEvent, nil) == 0 else {
             undo(wakeEvent)
-            throw LoopError(.backendFailure, "libevent: event_add failed for the wakeup fd \(fds.read)")
+            throw LoopError(.backendFailure, "libevent: event_add failed for the wakeup fd \(wake.readFD)")
         }
         guard let timer = event_new(base, -1, 0, libeventTimerCallback, UnsafeMutableRawPointer(state)) else {
             undo(wakeEvent)
@@ -138,8 +131,7 @@ public final class LibeventSelector: SelectorBackend, @unchecked Sendable {
         self.timer = timer
         self.wakeEvent = wakeEvent
         self.state = state
-        wakeReadFD = fds.read
-        wakeWriteFD = fds.write
+        self.wake = wake
     }
 
     deinit {
@@ -281,17 +273,7 @@ public final class LibeventSelector: SelectorBackend, @unchecked Sendable {
 
     /// Makes the current or the next ``wait(timeout:into:)`` return promptly, from any
     /// thread. Harmless after ``close()``. Lock-free; leaves `errno` as it was.
-    public func wakeup() {
-        let savedErrno = errno
-        defer { errno = savedErrno }
-        let before = lifecycle.wrappingAdd(2, ordering: .acquiring).oldValue
-        if before & 1 == 0 {
-            var one: UInt64 = 1
-            // A full eventfd counter or pipe (EAGAIN) already means a wakeup is pending.
-            _ = withUnsafeBytes(of: &one) { write(wakeWriteFD, $0.baseAddress, $0.count) }
-        }
-        lifecycle.wrappingSubtract(2, ordering: .releasing)
-    }
+    public func wakeup() { wake.wakeup() }
 
     /// Frees every event, the base and the wakeup descriptor. Calling it again does nothing.
     ///
@@ -299,10 +281,7 @@ public final class LibeventSelector: SelectorBackend, @unchecked Sendable {
     /// freed first: they do no more I/O (closing them later still closes their sockets
     /// if the loop can run their `connectionLost`).
     public func close() {
-        let before = lifecycle.bitwiseOr(1, ordering: .acquiringAndReleasing).oldValue
-        if before & 1 != 0 { return }
-        // Wait for wakeups that saw the backend open to finish writing.
-        while lifecycle.load(ordering: .acquiring) != 1 { sched_yield() }
+        guard base != nil else { return }
         let live = transports
         for transport in live.values { transport.backendClosing() }
         transports = [:]
@@ -314,7 +293,7 @@ public final class LibeventSelector: SelectorBackend, @unchecked Sendable {
         wakeEvent = nil
         if let base { event_base_free(base) }
         base = nil
-        closeWakeDescriptors((wakeReadFD, wakeWriteFD))
+        wake.close()
     }
 
     // MARK: - Transports
@@ -349,7 +328,7 @@ public final class LibeventSelector: SelectorBackend, @unchecked Sendable {
 
     private func liveBase(_ call: String) throws -> OpaquePointer {
         guard let base else {
-            throw LoopError(.closed, "libevent backend: \(call) called after close(); make a new backend")
+            throw LoopError.backendClosed(name, hook: call)
         }
         return base
     }
@@ -425,8 +404,11 @@ private struct DispatchState {
     /// `IOEvents` raw values, read once (a cross-module static costs a lazy-init check).
     let readableBit = IOEvents.readable.rawValue
     let writableBit = IOEvents.writable.rawValue
+    /// The backend's wakeup channel, drained by the wakeup event's callback.
+    let wake: WakeupChannel
 
-    init(method: String) {
+    init(method: String, wake: WakeupChannel) {
+        self.wake = wake
         switch method {
         case "epoll":
             arrayEstimate = 32
@@ -515,13 +497,11 @@ private func libeventIOCallback(_ fd: Int32, _ what: Int16, _ arg: UnsafeMutable
 }
 
 private func libeventWakeCallback(_ fd: Int32, _ what: Int16, _ arg: UnsafeMutableRawPointer?) {
-    arg?.assumingMemoryBound(to: DispatchState.self).pointee.callbacks += 1
-    // Drain until empty: one read empties an eventfd; a pipe may hold many bytes.
-    // errno is libevent's to read after the dispatch, so it is left as it was.
-    let savedErrno = errno
-    defer { errno = savedErrno }
-    var buffer: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
-    while withUnsafeMutableBytes(of: &buffer, { read(fd, $0.baseAddress, $0.count) }) > 0 {}
+    guard let arg else { return }
+    let state = arg.assumingMemoryBound(to: DispatchState.self)
+    state.pointee.callbacks += 1
+    // drain() leaves errno as it was: errno is libevent's to read after the dispatch.
+    state.pointee.wake.drain()
 }
 
 private func libeventTimerCallback(_ fd: Int32, _ what: Int16, _ arg: UnsafeMutableRawPointer?) {
@@ -548,30 +528,4 @@ private func libeventLogCallback(_ severity: Int32, _ message: UnsafePointer<CCh
     line.append(contentsOf: UnsafeBufferPointer(start: message, count: strlen(message)).lazy.map { UInt8(bitPattern: $0) })
     line.append(UInt8(ascii: "\n"))
     _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-}
-
-private func makeWakeDescriptors() throws -> (read: Int32, write: Int32) {
-    #if os(Linux)
-    let fd = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
-    guard fd >= 0 else { throw SystemError(errno: errno, call: "eventfd") }
-    return (fd, fd)
-    #else
-    var pair: [Int32] = [-1, -1]
-    guard pipe(&pair) == 0 else { throw SystemError(errno: errno, call: "pipe") }
-    for fd in pair {
-        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        _ = cloop_set_nonblocking(fd, 1)
-    }
-    return (pair[0], pair[1])
-    #endif
-}
-
-private func closeWakeDescriptors(_ fds: (read: Int32, write: Int32)) {
-    _ = systemClose(fds.read)
-    if fds.write != fds.read { _ = systemClose(fds.write) }
-}
-
-@inline(__always)
-private func systemClose(_ fd: Int32) -> Int32 {
-    Glibc.close(fd)
 }

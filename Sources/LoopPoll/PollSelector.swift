@@ -1,7 +1,5 @@
 import Glibc
-import CLoopShims
-import LoopCore
-import Synchronization
+@_spi(Backend) import LoopCore
 
 /// A portable selector backend on POSIX `poll(2)`, woken from other threads through a
 /// self-pipe.
@@ -18,26 +16,23 @@ import Synchronization
 /// the code watching it meets `EBADF` on its next read or write.
 ///
 /// Thread safety: `@unchecked Sendable` is sound because the loop calls every hook from
-/// its own thread except ``wakeup()``, and ``wakeup()`` only writes to the pipe's write
-/// end, whose number never changes, after announcing itself in an atomic that ``close()``
-/// marks closed and then waits on before closing the pipe. So a wakeup never races with
-/// the other hooks and never writes to a closed or recycled fd.
+/// its own thread except ``wakeup()``, which only touches the ``WakeupChannel`` (built
+/// for exactly that).
 public final class PollSelector: SelectorBackend, @unchecked Sendable {
     /// The registry entry for this backend: name `"poll"`, the portable fallback.
     public static let descriptor = BackendDescriptor(
         name: "poll",
         summary: "POSIX poll(2), level-triggered, self-pipe wakeup",
         priority: 10,
+        // poll(2) also watches regular files (always ready), which epoll refuses.
+        capabilities: BackendCapabilities.standard.union(.regularFiles),
         make: { try PollSelector() }
     )
 
-    /// The registry name, `"poll"`.
-    public var name: String { "poll" }
+    /// This backend's identity: ``descriptor``.
+    public var descriptor: BackendDescriptor { Self.descriptor }
 
     /// The calls this backend is built on.
-    /// poll(2) also watches regular files (always ready), which epoll refuses.
-    public var capabilities: BackendCapabilities { BackendCapabilities.standard.union(.regularFiles) }
-
     public var details: String { "poll, self-pipe wakeup" }
 
     // Loop-thread state.
@@ -46,26 +41,15 @@ public final class PollSelector: SelectorBackend, @unchecked Sendable {
     private var pollFDs: ContiguousArray<pollfd>
     /// Index into `pollFDs` of each registered fd, indexed by fd; -1 when not registered.
     private var slots: ContiguousArray<Int32> = []
-    private var wakeReadFD: Int32
-
-    // Shared with wakeup(), which may run on any thread.
-    /// The pipe's write end; closed only once no wakeup() can be using it.
-    private let wakeWriteFD: Int32
-    /// Bit 0: closed. The rest: wakeup() calls in flight, 2 per call.
-    private let wakeState = Atomic<Int>(0)
+    /// The self-pipe ``wakeup()`` writes, from any thread.
+    private let wake: WakeupChannel
 
     /// Opens the wakeup pipe.
     ///
     /// - Throws: ``SystemError`` named `pipe2` when the process is out of descriptors.
     public init() throws {
-        var ends: (Int32, Int32) = (-1, -1)
-        let result = withUnsafeMutablePointer(to: &ends) { pair in
-            pair.withMemoryRebound(to: Int32.self, capacity: 2) { cloop_pipe2($0, O_NONBLOCK | O_CLOEXEC) }
-        }
-        guard result == 0 else { throw SystemError(errno: errno, call: "pipe2") }
-        wakeReadFD = ends.0
-        wakeWriteFD = ends.1
-        pollFDs = [pollfd(fd: ends.0, events: Self.pollIn, revents: 0)]
+        wake = try WakeupChannel(kind: .pipe)
+        pollFDs = [pollfd(fd: wake.readFD, events: Self.pollIn, revents: 0)]
         pollFDs.reserveCapacity(64)
     }
 
@@ -76,10 +60,12 @@ public final class PollSelector: SelectorBackend, @unchecked Sendable {
     /// Starts watching `fd` for `interest`.
     ///
     /// - Throws: ``SystemError`` named `PollSelector.register`: `EBADF` for a negative
-    ///   descriptor, `EEXIST` if `fd` is already registered, `EBADF` after ``close()``.
-    ///   A non-negative descriptor that is not open is accepted (see the type's notes).
+    ///   descriptor, `EEXIST` if `fd` is already registered; ``LoopError`` `.closed` after
+    ///   ``close()``. A non-negative descriptor that is not open is accepted (see the
+    ///   type's notes).
     public func register(fd: Int32, interest: IOEvents) throws {
-        guard fd >= 0, wakeReadFD >= 0 else { throw SystemError(errno: EBADF, call: "PollSelector.register") }
+        guard !wake.isClosed else { throw LoopError.backendClosed(name, hook: "register(fd:interest:)") }
+        guard fd >= 0 else { throw SystemError(errno: EBADF, call: "PollSelector.register") }
         let index = Int(fd)
         if index < slots.count {
             guard slots[index] < 0 else { throw SystemError(errno: EEXIST, call: "PollSelector.register") }
@@ -94,8 +80,9 @@ public final class PollSelector: SelectorBackend, @unchecked Sendable {
     /// Changes what a registered `fd` is watched for.
     ///
     /// - Throws: ``SystemError`` named `PollSelector.modify` with `ENOENT` when `fd` is
-    ///   not registered.
+    ///   not registered; ``LoopError`` `.closed` after ``close()``.
     public func modify(fd: Int32, interest: IOEvents) throws {
+        guard !wake.isClosed else { throw LoopError.backendClosed(name, hook: "modify(fd:interest:)") }
         guard let slot = slot(of: fd) else { throw SystemError(errno: ENOENT, call: "PollSelector.modify") }
         pollFDs[slot].events = Self.pollMask(interest)
     }
@@ -119,9 +106,9 @@ public final class PollSelector: SelectorBackend, @unchecked Sendable {
     /// A wakeup is consumed here and never reported as an fd. A signal interrupting the
     /// wait makes it return with no events.
     ///
-    /// - Throws: ``SystemError`` named `poll`, e.g. `EBADF` after ``close()``.
+    /// - Throws: ``SystemError`` named `poll`; ``LoopError`` `.closed` after ``close()``.
     public func wait(timeout: Duration?, into ready: inout ReadinessBuffer) throws {
-        guard wakeReadFD >= 0 else { throw SystemError(errno: EBADF, call: "poll") }
+        guard !wake.isClosed else { throw LoopError.backendClosed(name, hook: "wait(timeout:into:)") }
         let milliseconds = timeout?.pollMilliseconds ?? -1
         let readyCount = pollFDs.withUnsafeMutableBufferPointer { entries in
             poll(entries.baseAddress, nfds_t(entries.count), milliseconds)
@@ -147,35 +134,16 @@ public final class PollSelector: SelectorBackend, @unchecked Sendable {
                 if remaining == 0 { break }
             }
         }
-        if wokenUp { drainWakeups() }
+        if wokenUp { wake.drain() }
     }
 
     /// Makes the current or next ``wait(timeout:into:)`` return promptly. Safe from any
     /// thread, any number of times, and after ``close()`` (where it does nothing).
-    /// Lock-free: one atomic add, one `write(2)`, one atomic subtract.
-    public func wakeup() {
-        let state = wakeState.wrappingAdd(2, ordering: .sequentiallyConsistent).oldValue
-        if state & 1 == 0 {
-            var byte: UInt8 = 1
-            // EAGAIN means the pipe is full: a wakeup is already pending.
-            _ = write(wakeWriteFD, &byte, 1)
-        }
-        wakeState.wrappingSubtract(2, ordering: .releasing)
-    }
+    public func wakeup() { wake.wakeup() }
 
     /// Closes the wakeup pipe and forgets every registration. Calling it again does nothing.
     public func close() {
-        let state = wakeState.bitwiseOr(1, ordering: .sequentiallyConsistent).oldValue
-        if state & 1 == 0 {
-            // Wakeups that got in before the closed bit may still be writing: wait for them
-            // (a few instructions and one syscall each) so the number cannot be recycled under them.
-            while wakeState.load(ordering: .acquiring) != 1 { sched_yield() }
-            systemClose(wakeWriteFD)
-        }
-        if wakeReadFD >= 0 {
-            systemClose(wakeReadFD)
-            wakeReadFD = -1
-        }
+        wake.close()
         pollFDs = []
         slots = []
     }
@@ -186,12 +154,6 @@ public final class PollSelector: SelectorBackend, @unchecked Sendable {
         guard index >= 0, index < slots.count else { return nil }
         let slot = slots[index]
         return slot >= 0 ? Int(slot) : nil
-    }
-
-    private func drainWakeups() {
-        withUnsafeTemporaryAllocation(byteCount: 128, alignment: 1) { buffer in
-            while read(wakeReadFD, buffer.baseAddress, buffer.count) == buffer.count {}
-        }
     }
 
     private static var pollIn: Int16 { Int16(truncatingIfNeeded: POLLIN) }
@@ -213,9 +175,4 @@ public final class PollSelector: SelectorBackend, @unchecked Sendable {
         if revents & Int16(truncatingIfNeeded: POLLOUT) != 0 { result.insert(.writable) }
         return result
     }
-}
-
-/// `close(2)` under a name the ``PollSelector/close()`` method does not shadow.
-private func systemClose(_ fd: Int32) {
-    _ = close(fd)
 }

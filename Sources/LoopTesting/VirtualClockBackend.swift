@@ -1,4 +1,4 @@
-import LoopCore
+@_spi(Backend) import LoopCore
 import Synchronization
 
 /// A ``SelectorBackend`` whose clock is virtual: ``now()`` moves only when told to,
@@ -6,7 +6,7 @@ import Synchronization
 /// a real backend it wraps (e.g. `PollSelector`), so a virtual-time loop still
 /// watches fds and still takes `callSoonThreadsafe` from other threads.
 ///
-/// It is built on the public hook API only: the clock hook ``now()`` is what makes
+/// It is a ``ForwardingBackend`` that changes the clock hook: ``now()`` is what makes
 /// the loop's `time()`, `callLater` and `callAt` virtual, and ``wait(timeout:into:)``
 /// decides what happens when the loop would sleep until a timer (see ``IdlePolicy``).
 /// ``VirtualTimeLoop`` wraps it in the test-facing API (`advance(by:)`, `runUntilIdle()`).
@@ -25,7 +25,8 @@ import Synchronization
 /// every backend) and ``now()``, which reads an atomic and may be called anywhere.
 /// ``advanceClock(by:)`` and ``advanceClock(to:)`` may be called from any thread: they
 /// move the clock and wake the loop so it looks at its timers again.
-public final class VirtualClockBackend: SelectorBackend {
+public final class VirtualClockBackend: ForwardingBackend, @unchecked Sendable {
+    // @unchecked: every stored property is a constant or an atomic.
     /// What ``wait(timeout:into:)`` does when the loop would sleep until its next timer
     /// (a timer is scheduled, none is due, nothing is ready to run).
     public enum IdlePolicy: Sendable, Hashable, CustomStringConvertible {
@@ -52,10 +53,9 @@ public final class VirtualClockBackend: SelectorBackend {
     /// The registry name given by default, `"virtual"`.
     public static let defaultName = "virtual"
 
-    /// The registry name of this backend.
-    public let name: String
-    /// The backend that watches fds and delivers wakeups.
-    public let inner: any SelectorBackend
+    /// This backend's identity: its name, and the wrapped backend's capabilities
+    /// without ``BackendCapabilities/realTime``.
+    private let identity: BackendDescriptor
     /// What a wait that would sleep until a timer does.
     public let idlePolicy: IdlePolicy
 
@@ -74,17 +74,26 @@ public final class VirtualClockBackend: SelectorBackend {
     ///   - name: the registry name (default `"virtual"`).
     ///   - start: the loop time before any advance.
     ///   - idlePolicy: what happens when the loop would sleep until a timer.
-    public init(
+    public convenience init(
         wrapping inner: any SelectorBackend,
         name: String = VirtualClockBackend.defaultName,
         start: Double = 0,
         idlePolicy: IdlePolicy = .manual
     ) {
-        self.inner = inner
-        self.name = name
+        self.init(wrapping: inner, name: name, start: start, idlePolicy: idlePolicy, priority: Self.defaultPriority)
+    }
+
+    private init(wrapping inner: any SelectorBackend, name: String, start: Double, idlePolicy: IdlePolicy, priority: Int) {
+        self.identity = Self.identity(
+            over: inner.descriptor, name: name, start: start, idlePolicy: idlePolicy, priority: priority)
         self.idlePolicy = idlePolicy
         self.clockBits = Atomic(start.isFinite ? start.bitPattern : Double(0).bitPattern)
+        super.init(wrapping: inner)
     }
+
+    /// The priority a virtual-clock backend is registered with unless told otherwise:
+    /// below every real backend, so it is used only when asked for by name.
+    public static let defaultPriority = -100
 
     /// A registry entry making virtual-clock backends over fresh `inner` backends.
     ///
@@ -96,21 +105,31 @@ public final class VirtualClockBackend: SelectorBackend {
         name: String = VirtualClockBackend.defaultName,
         start: Double = 0,
         idlePolicy: IdlePolicy = .jumpToNextTimer,
-        priority: Int = -100
+        priority: Int = VirtualClockBackend.defaultPriority
+    ) -> BackendDescriptor {
+        identity(over: inner, name: name, start: start, idlePolicy: idlePolicy, priority: priority)
+    }
+
+    private static func identity(
+        over inner: BackendDescriptor, name: String, start: Double, idlePolicy: IdlePolicy, priority: Int
     ) -> BackendDescriptor {
         BackendDescriptor(
             name: name,
             summary: "virtual clock (\(idlePolicy)) over \(inner.name): time moves only when told",
             priority: priority,
+            capabilities: inner.capabilities.subtracting(.realTime),
             availability: inner.availability,
-            make: { VirtualClockBackend(wrapping: try inner.make(), name: name, start: start, idlePolicy: idlePolicy) }
+            make: {
+                VirtualClockBackend(
+                    wrapping: try inner.make(), name: name, start: start, idlePolicy: idlePolicy, priority: priority)
+            }
         )
     }
 
     // MARK: The clock
 
     /// The loop time: where the virtual clock stands, in seconds.
-    public func now() -> Double { Double(bitPattern: clockBits.load(ordering: .acquiring)) }
+    public override func now() -> Double { Double(bitPattern: clockBits.load(ordering: .acquiring)) }
 
     /// Moves the clock forward by `duration` and wakes the loop. Runs nothing by itself:
     /// a running loop sees the new time on its next iteration. Any thread.
@@ -159,26 +178,17 @@ public final class VirtualClockBackend: SelectorBackend {
 
     // MARK: Hooks
 
-    public var capabilities: BackendCapabilities { inner.capabilities.subtracting(.realTime) }
+    public override var descriptor: BackendDescriptor { identity }
 
-    public var details: String { "virtual clock (\(idlePolicy)) over \(inner.name)" }
+    public override var details: String { "virtual clock (\(idlePolicy)) over \(inner.name)" }
 
-    public func register(fd: Int32, interest: IOEvents) throws {
-        try inner.register(fd: fd, interest: interest)
-    }
-
-    public func modify(fd: Int32, interest: IOEvents) throws {
-        try inner.modify(fd: fd, interest: interest)
-    }
-
-    public func unregister(fd: Int32) throws {
-        try inner.unregister(fd: fd)
-    }
+    /// Declines: stream connections get the loop's own ``SocketTransport`` (see the type's notes).
+    public override func makeSocketTransport(_ request: SocketTransportRequest) throws -> (any Transport)? { nil }
 
     /// A zero or absent timeout goes to the wrapped backend unchanged (poll, or block
     /// until I/O or a wakeup). A positive timeout means the loop would sleep until a
     /// timer in virtual time: what happens then is the ``idlePolicy``.
-    public func wait(timeout: Duration?, into ready: inout ReadinessBuffer) throws {
+    public override func wait(timeout: Duration?, into ready: inout ReadinessBuffer) throws {
         defer { reportedReadiness.store(!ready.isEmpty, ordering: .relaxed) }
         guard let timeout, timeout > .zero else {
             try inner.wait(timeout: timeout, into: &ready)
@@ -198,12 +208,10 @@ public final class VirtualClockBackend: SelectorBackend {
         }
     }
 
-    public func wakeup() {
+    public override func wakeup() {
         wokenUp.store(true, ordering: .sequentiallyConsistent)
         inner.wakeup()
     }
-
-    public func close() { inner.close() }
 }
 
 extension Duration {

@@ -17,13 +17,14 @@ struct BackendsCommand: ParsableCommand {
             case .available: availability = "available"
             case .unavailable(let why): availability = "unavailable (\(why))"
             }
+            // Details (e.g. libevent's OS method) are facts of a live backend.
             var details = ""
             if descriptor.availability().isAvailable, let backend = try? descriptor.make() {
                 details = backend.details
                 backend.close()
             }
             print("\(descriptor.name)\tpriority \(descriptor.priority)\t\(availability)\t\(descriptor.summary)"
-                + (details.isEmpty ? "" : "\t[\(details)]"))
+                + "\tcapabilities \(descriptor.capabilities)" + (details.isEmpty ? "" : "\t[\(details)]"))
         }
         do {
             let choice = try registry.choose()

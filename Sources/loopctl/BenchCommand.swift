@@ -2,12 +2,12 @@ import ArgumentParser
 import LoopCtlKit
 import Loops
 
-/// `loopctl bench`: the micro workloads W1a, W1b, W2, W5 and W6 of shared/bench/WORKLOADS.md on
-/// each backend, each run in a fresh child process, reported as the median of the runs.
+/// `loopctl bench`: the micro workloads W1a, W1b, W2, W5 and W6 of shared/bench/WORKLOADS.md, and
+/// our W5-eager and W9-queue, on each backend, each run in a fresh child process, reported as the median of the runs.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Run the W1a, W1b, W2, W5 and W6 micro benchmarks (build with -c release).",
+        abstract: "Run the W1a, W1b, W2, W5, W6, W5-eager and W9-queue micro benchmarks (build with -c release).",
         discussion: """
             Prints one JSON line per backend × workload in the shape of shared/bench/README.md \
             ({"system":"loop-epoll","workload":"W1a","ns_per_op":…,"runs":[…]}; W2 adds total_ms \
@@ -22,6 +22,8 @@ struct BenchCommand: ParsableCommand {
         case w2 = "W2"
         case w5 = "W5"
         case w6 = "W6"
+        case w5Eager = "W5-eager"
+        case w9Queue = "W9-queue"
 
         var workload: BenchWorkload {
             switch self {
@@ -30,6 +32,8 @@ struct BenchCommand: ParsableCommand {
             case .w2: return .w2
             case .w5: return .w5
             case .w6: return .w6
+            case .w5Eager: return .w5Eager
+            case .w9Queue: return .w9Queue
             }
         }
     }
@@ -40,7 +44,7 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .long, help: "Run on every registered backend (the default).")
     var allBackends = false
 
-    @Option(name: .long, help: "Run only this workload: W1a, W1b, W2, W5 or W6 (default: all).")
+    @Option(name: .long, help: "Run only this workload: W1a, W1b, W2, W5, W6, W5-eager or W9-queue (default: all).")
     var workload: WorkloadOption?
 
     @Flag(name: .long, help: "Print JSON lines only.")

@@ -57,7 +57,7 @@ struct EchoServerCommand: ParsableCommand {
     func run() throws {
         BuiltinBackends.register()
         // Idle-connection benchmarks (W4) hold 10,000 sockets: allow as many as the hard limit does.
-        raiseDescriptorLimitToHard()
+        Posix.raiseOpenFileLimitToHard()
         let loop: BaseEventLoop
         do {
             loop = try BackendRegistry.shared.makeLoop(name: backend)
@@ -96,17 +96,4 @@ struct EchoServerCommand: ParsableCommand {
             throw ExitCode.failure
         }
     }
-}
-
-/// Raises the soft RLIMIT_NOFILE to the hard limit (a failure leaves it as it was).
-private func raiseDescriptorLimitToHard() {
-    #if canImport(Glibc)
-    let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
-    #else
-    let resource = RLIMIT_NOFILE
-    #endif
-    var limit = rlimit()
-    guard getrlimit(resource, &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
-    limit.rlim_cur = limit.rlim_max
-    _ = setrlimit(resource, &limit)
 }

@@ -238,23 +238,16 @@ final class VirtualTimeLoopTests: XCTestCase {
 private struct TimedOut: Error {}
 
 /// Counts the waits of the backend it wraps.
-private final class CountingBackend: SelectorBackend {
-    let inner: any SelectorBackend
+private final class CountingBackend: ForwardingBackend, @unchecked Sendable {
     private let count = Atomic<Int>(0)
 
-    init(inner: any SelectorBackend) { self.inner = inner }
+    init(inner: any SelectorBackend) { super.init(wrapping: inner) }
 
     var waits: Int { count.load(ordering: .relaxed) }
-    var name: String { inner.name }
-    func register(fd: Int32, interest: IOEvents) throws { try inner.register(fd: fd, interest: interest) }
-    func modify(fd: Int32, interest: IOEvents) throws { try inner.modify(fd: fd, interest: interest) }
-    func unregister(fd: Int32) throws { try inner.unregister(fd: fd) }
-    func wait(timeout: Duration?, into ready: inout ReadinessBuffer) throws {
+    override func wait(timeout: Duration?, into ready: inout ReadinessBuffer) throws {
         count.add(1, ordering: .relaxed)
         try inner.wait(timeout: timeout, into: &ready)
     }
-    func wakeup() { inner.wakeup() }
-    func close() { inner.close() }
 }
 
 /// A plain pthread, joined by the test.

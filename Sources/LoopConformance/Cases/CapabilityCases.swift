@@ -4,6 +4,10 @@ import LoopCore
 /// Declared capabilities: what a backend says it can do holds, and what it says it
 /// cannot do is refused cleanly.
 ///
+/// HOOK-X23: a backend declaring ``BackendCapabilities/regularFiles`` must watch a
+/// regular file (always ready, as poll(2) reports it); declaring it over epoll, which
+/// refuses regular files with `EPERM`, fails the case rather than passing silently.
+///
 /// Descriptors numbered 1024 and above (`FD_SETSIZE` on Linux) are the example: a
 /// backend declaring ``BackendCapabilities/highDescriptors`` watches them like any
 /// other (FD-X11, skipped elsewhere with that reason); any backend either watches one
@@ -12,6 +16,28 @@ import LoopCore
 /// replaced; the soft `RLIMIT_NOFILE` is raised for the case when it is too low.
 enum CapabilityCases {
     static let all: [ConformanceCase] = [
+        ConformanceCase(
+            "HOOK-X23", "a backend declaring regularFiles watches a regular file, reported readable and writable at once",
+            requires: [.regularFiles]
+        ) { ctx in
+            let backend = try ctx.backend.make()
+            ctx.onCleanup { backend.close() }
+            let file = try regularFile(ctx)
+            do {
+                try backend.register(fd: file, interest: [.readable, .writable])
+            } catch {
+                throw ctx.failure("the backend declares regularFiles, but register of a regular file threw \(error); declare only what holds")
+            }
+            var buffer = ReadinessBuffer()
+            try backend.wait(timeout: .zero, into: &buffer)
+            let ready = (0..<buffer.count).map { buffer[$0] }
+            try ctx.expectEqual(ready, [ReadinessEvent(fd: file, events: [.readable, .writable])], "events of the regular file")
+            try backend.modify(fd: file, interest: .readable)
+            buffer.removeAll()
+            try backend.wait(timeout: .zero, into: &buffer)
+            try ctx.expectEqual(buffer.count, 1, "events once watched for reading only")
+            try backend.unregister(fd: file)
+        },
         ConformanceCase(
             "FD-X11", "a descriptor numbered 1024 or above is watched like any other", requires: [.highDescriptors]
         ) { ctx in
@@ -73,6 +99,16 @@ enum CapabilityCases {
         },
     ]
 
+    /// An open, already unlinked regular file, closed after the case.
+    private static func regularFile(_ ctx: CaseContext) throws -> Int32 {
+        var template = Array("/tmp/loop-conformance-XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { $0.baseAddress.map { mkstemp($0) } ?? -1 }
+        guard fd >= 0 else { throw SystemError(errno: errno, call: "mkstemp") }
+        ctx.own(fd)
+        _ = template.withUnsafeBufferPointer { $0.baseAddress.map { unlink($0) } }
+        return fd
+    }
+
     /// The lowest descriptor number a backend without ``BackendCapabilities/highDescriptors``
     /// may refuse (`FD_SETSIZE` on Linux).
     static let highBase: Int32 = 1024
@@ -90,24 +126,11 @@ enum CapabilityCases {
 /// Raises the soft `RLIMIT_NOFILE` to at least `wanted` for the rest of the case (restored
 /// after it); fails the case, naming `purpose`, when the hard limit is lower.
 func raiseOpenFileLimit(_ ctx: CaseContext, to wanted: rlim_t, for purpose: String) throws {
-    var limit = rlimit()
-    guard getrlimit(openFilesResource, &limit) == 0 else { throw SystemError(errno: errno, call: "getrlimit") }
-    guard limit.rlim_cur < wanted else { return }
-    guard limit.rlim_max >= wanted else {
-        throw ctx.failure("the hard RLIMIT_NOFILE (\(limit.rlim_max)) is too low to \(purpose); raise it (ulimit -Hn)")
+    let saved = try Posix.openFileLimit()
+    guard saved.soft < UInt64(wanted) else { return }
+    guard saved.hard >= UInt64(wanted) else {
+        throw ctx.failure("the hard RLIMIT_NOFILE (\(saved.hard)) is too low to \(purpose); raise it (ulimit -Hn)")
     }
-    let saved = limit
-    limit.rlim_cur = wanted
-    guard setrlimit(openFilesResource, &limit) == 0 else { throw SystemError(errno: errno, call: "setrlimit") }
-    ctx.onCleanup {
-        var restore = saved
-        _ = setrlimit(openFilesResource, &restore)
-    }
+    try Posix.setOpenFileLimit(Posix.ResourceLimit(soft: UInt64(wanted), hard: saved.hard))
+    ctx.onCleanup { try? Posix.setOpenFileLimit(saved) }
 }
-
-#if canImport(Glibc)
-/// `RLIMIT_NOFILE` as `getrlimit` takes it (Glibc imports it as an enum case).
-private let openFilesResource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
-#else
-private let openFilesResource = RLIMIT_NOFILE
-#endif

@@ -11,6 +11,11 @@ import Synchronization
 /// with `close`) that are never reported as an fd, and a `close` that is idempotent
 /// and leaves no descriptor behind for a late wakeup to write into.
 ///
+/// HOOK-X18..X22 (HookRuleCases.swift) are the rules a backend author would otherwise
+/// guess: unregister of an unregistered fd, the hooks after close, an fd closed by its
+/// owner while watched, how late a wait may return, and hang-ups; HOOK-X23
+/// (CapabilityCases.swift) a declared capability that must hold.
+///
 /// HOOK-X17 is the optional transport hook: a third-party backend (here one wrapping
 /// the backend under test) supplies its own stream transport through
 /// ``SelectorBackend/makeSocketTransport(_:)`` and the loop uses it for
@@ -23,7 +28,7 @@ import Synchronization
 /// hook and the fd; no callback of the stale fd runs; the loop keeps running. The
 /// backend under test is wrapped so the case decides what `wait` reports.
 enum HookContractCases {
-    static let all: [ConformanceCase] = readiness + registration + timeouts + lifecycle + transports + [
+    static let all: [ConformanceCase] = readiness + registration + timeouts + lifecycle + rules + transports + [
         ConformanceCase(
             "BAD-X02", "wait reporting a negative or an unregistered-since fd is reported, runs nothing, and the loop goes on"
         ) { ctx in
@@ -386,14 +391,14 @@ extension HookContractCases {
     ]
 
     /// A fresh backend of the kind under test, closed after the case.
-    private static func makeBackend(_ ctx: CaseContext) throws -> any SelectorBackend {
+    static func makeBackend(_ ctx: CaseContext) throws -> any SelectorBackend {
         let backend = try ctx.backend.make()
         ctx.onCleanup { backend.close() }
         return backend
     }
 
     /// Fails the case unless `body` throws a `SystemError` with `expected` errno.
-    private static func expectSystemError(
+    static func expectSystemError(
         _ ctx: CaseContext, _ expected: Int32, _ what: String, _ body: () throws -> Void
     ) throws {
         do {
@@ -417,7 +422,7 @@ extension HookContractCases {
 
 extension SelectorBackend {
     /// One wait, its events in the order reported.
-    fileprivate func waitEvents(_ timeout: Duration?) throws -> [ReadinessEvent] {
+    func waitEvents(_ timeout: Duration?) throws -> [ReadinessEvent] {
         var buffer = ReadinessBuffer()
         try wait(timeout: timeout, into: &buffer)
         return (0..<buffer.count).map { buffer[$0] }
@@ -431,7 +436,7 @@ private final class StopFlag: Sendable {
 }
 
 /// Whether `fd` becomes readable within `milliseconds`.
-private func isReadable(_ fd: Int32, withinMilliseconds milliseconds: Int32) -> Bool {
+func isReadable(_ fd: Int32, withinMilliseconds milliseconds: Int32) -> Bool {
     var entry = pollfd(fd: fd, events: Int16(truncatingIfNeeded: POLLIN), revents: 0)
     return poll(&entry, 1, milliseconds) > 0
 }

@@ -7,6 +7,9 @@ import LoopCore
 /// Every case uses a private registry (never ``BackendRegistry/shared``) holding the
 /// backend under test, sometimes under extra alias names, and passes the environment
 /// explicitly so the process environment plays no part.
+///
+/// SEL-X01: a backend's name and capabilities are written once, in its
+/// ``BackendDescriptor``; the instance and its loop report the descriptor's.
 enum SelectionCases {
     static let all: [ConformanceCase] = [
         ConformanceCase("SEL-01", "a registered backend is listed and chosen by name") { ctx in
@@ -182,6 +185,20 @@ enum SelectionCases {
                 try empty.register(alias("", of: ctx.backend))
             }
             try ctx.expectEqual(empty.descriptors.count, 0, "backends registered after the refused one")
+        },
+        ConformanceCase(
+            "SEL-X01", "a backend's identity is its descriptor's: the backend made from it and its loop report the same name and capabilities"
+        ) { ctx in
+            let backend = try ctx.backend.make()
+            try ctx.expectEqual(backend.descriptor.name, ctx.backend.name, "the made backend's descriptor name")
+            try ctx.expectEqual(backend.name, ctx.backend.name, "the made backend's name")
+            try ctx.expectEqual(backend.descriptor.summary, ctx.backend.summary, "the made backend's summary")
+            try ctx.expectEqual(backend.capabilities, ctx.backend.capabilities, "the made backend's capabilities")
+            let loop = BaseEventLoop(backend: backend)
+            loop.setExceptionHandler(ctx.recordingHandler)
+            try ctx.expectEqual(loop.backendName, ctx.backend.name, "the loop's backendName")
+            try ctx.expectEqual(loop.capabilities, ctx.backend.capabilities, "the loop's capabilities")
+            try loop.close()
         },
     ]
 

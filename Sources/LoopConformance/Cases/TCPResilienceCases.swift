@@ -214,19 +214,12 @@ enum TCPResilienceCases {
     /// Raises this process's soft RLIMIT_NOFILE to at least `needed` (up to the hard
     /// limit); fails the case when the hard limit is lower.
     static func raiseDescriptorLimit(_ ctx: CaseContext, to needed: Int) throws {
-        var limit = rlimit()
-        guard getrlimit(RLIMIT_NOFILE_VALUE, &limit) == 0 else { throw SystemError(errno: errno, call: "getrlimit") }
-        if limit.rlim_cur >= rlim_t(needed) { return }
-        guard limit.rlim_max >= rlim_t(needed) else {
-            throw ctx.failure("RLIMIT_NOFILE's hard limit \(limit.rlim_max) is below the \(needed) descriptors this case needs")
+        var limit = try Posix.openFileLimit()
+        if limit.soft >= UInt64(needed) { return }
+        guard limit.hard >= UInt64(needed) else {
+            throw ctx.failure("RLIMIT_NOFILE's hard limit \(limit.hard) is below the \(needed) descriptors this case needs")
         }
-        limit.rlim_cur = rlim_t(needed)
-        guard setrlimit(RLIMIT_NOFILE_VALUE, &limit) == 0 else { throw SystemError(errno: errno, call: "setrlimit") }
+        limit.soft = UInt64(needed)
+        try Posix.setOpenFileLimit(limit)
     }
 }
-
-#if canImport(Glibc)
-private let RLIMIT_NOFILE_VALUE = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
-#else
-private let RLIMIT_NOFILE_VALUE = RLIMIT_NOFILE
-#endif

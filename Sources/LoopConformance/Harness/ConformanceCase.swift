@@ -68,9 +68,11 @@ public struct CaseResult: Sendable, CustomStringConvertible {
     /// Whether the case ran with debug mode on.
     public let debug: Bool
 
+    /// E.g. `epoll/HOOK-X21 fail (debug off): "<the case's title>": <reason>`; a failure or
+    /// skip names what the case checks, so its author need not look the ID up.
     public var description: String {
         var text = "\(backend)/\(caseID) \(status.rawValue)"
-        if !reason.isEmpty { text += ": \(reason)" }
+        if !reason.isEmpty { text += " (debug \(debug ? "on" : "off")): \"\(title)\": \(reason)" }
         return text
     }
 

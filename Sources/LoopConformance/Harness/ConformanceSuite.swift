@@ -39,6 +39,8 @@ public enum ConformanceSuite {
         ConformanceGroup("PIPE", "pipes as transports: connectReadPipe, connectWritePipe", PipeCases.all),
         ConformanceGroup("STREAM", "asyncio's streams: StreamReader, StreamWriter, openConnection, startServer", StreamCases.all),
         ConformanceGroup("BUSY-POLL", "busy polling: the loop polls before it sleeps while work keeps arriving", BusyPollCases.all),
+        ConformanceGroup("ITERATION", "what runs first inside one iteration: ready callbacks, then I/O, then due timers", IterationOrderCases.all),
+        ConformanceGroup("SYNC", "asyncio's synchronization primitives, queues, task groups, timeouts and eager tasks", SyncCases.all),
     ]
 
     /// Every case, in catalogue order: the cases of ``groups``, group after group.
@@ -79,15 +81,7 @@ public enum ConformanceSuite {
         if case .unavailable(let why) = backend.availability() {
             return result(.skip, "backend unavailable: \(why)")
         }
-        let capabilities: BackendCapabilities
-        do {
-            let probe = try backend.make()
-            capabilities = probe.capabilities
-            probe.close()
-        } catch {
-            return result(.fail, "backend '\(backend.name)' could not be made: \(error)")
-        }
-        let missing = testCase.requires.subtracting(capabilities)
+        let missing = testCase.requires.subtracting(backend.capabilities)
         if !missing.isEmpty {
             return result(.skip, "backend '\(backend.name)' lacks capability \(missing.names.joined(separator: ", "))")
         }

@@ -99,6 +99,6 @@ public func withDeadline<T>(
         throw LoopError(.invalidArgument, "withDeadline: the deadline must be a finite loop time, got \(deadline); use time() plus a delay")
     }
     let seconds = deadline - loop.time()
-    let delay: Duration = seconds > 0 ? .nanoseconds(Int64(min(seconds, 1e9) * 1e9)) : .zero
+    let delay: Duration = seconds > 0 ? Duration(seconds: min(seconds, 1e9)) : .zero
     return try await withTimeout(delay, name: name, file: file, line: line, body)
 }

@@ -66,13 +66,3 @@ final class ConditionLock: @unchecked Sendable {
     /// Wakes one waiter.
     func signal() { pthread_cond_signal(condition) }
 }
-
-extension Duration {
-    /// The duration in whole nanoseconds, clamped to `Int64` and to zero below.
-    var clampedNanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        if seconds < 0 || (seconds == 0 && attoseconds <= 0) { return 0 }
-        if seconds >= Int64.max / 1_000_000_000 - 1 { return Int64.max / 2 }
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-    }
-}

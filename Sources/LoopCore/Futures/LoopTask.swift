@@ -75,6 +75,7 @@ public final class LoopTask<Value>: Future<Value>, EventLoopTask, @unchecked Sen
         loop: any EventLoop & TaskExecutor,
         name: String? = nil,
         sourceLocation: SourceLocation? = nil,
+        eagerStart: Bool = false,
         _ body: sending @escaping () async throws -> Value
     ) {
         givenName = name
@@ -93,28 +94,33 @@ public final class LoopTask<Value>: Future<Value>, EventLoopTask, @unchecked Sen
         // The context is bound around the creation, which copies it into the new task:
         // binding it inside the body would add an async frame and a task-local push to
         // every task.
+        // Eager start (see EagerStart.swift) runs the body's first step right here,
+        // on the loop thread, when the loop is running on it; otherwise the body's
+        // first step is queued like any task's.
+        let eager = eagerStart && RunningLoop.isCurrent(loop)
         swiftTask = LoopTaskContext.binding.withValue(context) {
-            Task(executorPreference: loop) {
-                context.swiftTask = withUnsafeCurrentTask { $0 }
-                defer { context.swiftTask = nil }
-                func finish(_ final: State) {
-                    guard let task = context.task else { return }
-                    unsafeDowncast(task, to: LoopTask<Value>.self).finish(final)
-                }
-                if context.cancelRequested {
-                    finish(.cancelled(CancelledError(message: context.cancelMessage)))
-                    return
-                }
-                do {
-                    let value = try await body()
-                    finish(.finished(value))
-                } catch let error as CancelledError {
-                    finish(.cancelled(error))
-                } catch is CancellationError {
-                    finish(.cancelled(CancelledError(message: context.cancelMessage)))
-                } catch {
-                    finish(.failed(error))
-                }
+            eager ? Task.immediate(executorPreference: loop, operation: operation) : Task(executorPreference: loop, operation: operation)
+        }
+        @Sendable func operation() async {
+            context.swiftTask = withUnsafeCurrentTask { $0 }
+            defer { context.swiftTask = nil }
+            func finish(_ final: State) {
+                guard let task = context.task else { return }
+                unsafeDowncast(task, to: LoopTask<Value>.self).finish(final)
+            }
+            if context.cancelRequested {
+                finish(.cancelled(CancelledError(message: context.cancelMessage)))
+                return
+            }
+            do {
+                let value = try await body()
+                finish(.finished(value))
+            } catch let error as CancelledError {
+                finish(.cancelled(error))
+            } catch is CancellationError {
+                finish(.cancelled(CancelledError(message: context.cancelMessage)))
+            } catch {
+                finish(.failed(error))
             }
         }
     }

@@ -44,8 +44,7 @@ extension BaseEventLoop {
                 .invalidArgument,
                 "setBusyPoll: the limit must be between zero and \(Self.microseconds(Self.maximumBusyPollLimit)) µs, got \(Self.microseconds(limit)) µs")
         }
-        let (seconds, attoseconds) = limit.components
-        busyPollLimitNanoseconds.store(seconds * 1_000_000_000 + attoseconds / 1_000_000_000, ordering: .relaxed)
+        busyPollLimitNanoseconds.store(limit.wholeNanoseconds, ordering: .relaxed)
     }
 
     private static func microseconds(_ duration: Duration) -> String {
@@ -58,33 +57,4 @@ extension BaseEventLoop {
     /// it will sleep at once). Read it on the loop's thread or while the loop is not
     /// running.
     public var busyPollWindow: Duration { .nanoseconds(busyPoll.current) }
-
-    /// Whether busy polling is on, taking a limit set since the last idle period.
-    @inline(__always)
-    func busyPollIsOn() -> Bool {
-        let limit = busyPollLimitNanoseconds.load(ordering: .relaxed)
-        if limit != busyPoll.limit { busyPoll.setLimit(limit) }
-        return limit > 0
-    }
-
-    /// Polls with a zero timeout until readiness, a callback the backend scheduled or
-    /// work from another thread turns up, the window that began at `start` ends, or the
-    /// next timer is due. Handles the readiness it finds; returns whether it found work.
-    func pollBeforeSleeping(since start: Int64) throws -> Bool {
-        var until = start + busyPoll.current
-        if let next = timers.earliestDeadline() {
-            let delay = max(0, next - backend.now())
-            until = min(until, start + Int64(min(delay, 1) * 1e9))
-        }
-        repeat {
-            try waitForReadiness(timeout: .zero)
-            if !readiness.isEmpty {
-                processReadiness()
-                return true
-            }
-            // A backend's own transports schedule their callbacks from inside its wait.
-            if !ready.isEmpty || inboxPending.load(ordering: .relaxed) { return true }
-        } while MonotonicClock.nanoseconds() < until
-        return false
-    }
 }

@@ -17,6 +17,7 @@ struct FileDescriptorWatch {
     }
 }
 
+// Watching file descriptors (the reference's "Watching file descriptors").
 extension BaseEventLoop {
     public func addReader(_ fd: Int32, _ body: @escaping () throws -> Void) throws {
         try checkNoTransport(fd, "addReader")
@@ -151,26 +152,5 @@ extension BaseEventLoop {
         }
         if registered.isEmpty { watchedCount += 1 } else if wanted.isEmpty { watchedCount -= 1 }
         watches[index].registered = wanted
-    }
-
-    /// Queues the reader and writer callbacks of every fd the backend reported.
-    func processReadiness() {
-        for index in 0..<readiness.count {
-            let event = readiness[index]
-            let fd = Int(event.fd)
-            guard fd >= 0, fd < watches.count, !watches[fd].registered.isEmpty else {
-                callExceptionHandler(ExceptionContext(
-                    message: "backend '\(backend.name)' hook wait(timeout:into:) reported fd \(event.fd), which the loop never registered",
-                    error: LoopError(.backendFailure, "backend '\(backend.name)': wait reported unregistered fd \(event.fd)")
-                ))
-                continue
-            }
-            if event.events.contains(.readable), let reader = watches[fd].reader, !reader.isCancelledFlag {
-                ready.append(.handle(reader))
-            }
-            if event.events.contains(.writable), let writer = watches[fd].writer, !writer.isCancelledFlag {
-                ready.append(.handle(writer))
-            }
-        }
     }
 }

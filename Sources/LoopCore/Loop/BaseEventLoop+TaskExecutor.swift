@@ -27,44 +27,19 @@ extension BaseEventLoop: TaskExecutor {
     /// Whether the calling thread is the one running this loop now.
     public var isOnLoopThread: Bool { runningThread.load(ordering: .relaxed) == cloop_thread_id() }
 
-    /// Queues a job from any thread; from the running loop's own thread with no lock.
+    /// Queues a job from any thread (see ``submit(_:)``); on a closed loop the job is
+    /// dropped with a warning.
+    @inline(__always)
     func enqueueJob(_ item: ReadyItem) {
-        if runningThread.load(ordering: .relaxed) == cloop_thread_id() {
-            ready.append(item)
-            return
-        }
-        let accepted = inbox.withLock { inbox -> Bool in
-            if inbox.closed { return false }
-            inbox.handles.append(item)
-            return true
-        }
-        guard accepted else {
+        guard submit(item) else {
             // Like a callback scheduled on a closed loop, the job can never run; its task stays pending.
             logger.warning("a Swift job was enqueued on closed loop '\(backend.name)' and is dropped; its task stays pending")
             return
         }
-        inboxPending.store(true, ordering: .sequentiallyConsistent)
-        if sleeping.exchange(false, ordering: .sequentiallyConsistent) { backend.wakeup() }
     }
 
     /// Runs `body` as soon as the Swift job running now returns, still in this
     /// iteration. A task that resumes itself from there runs again in the next
     /// iteration: asyncio's bare `yield`, which `sleep(.zero)` is.
     func afterCurrentJob(_ body: @escaping () -> Void) { afterJob.append(body) }
-
-    func runAfterJobWork() {
-        let work = afterJob
-        afterJob.removeAll(keepingCapacity: true)
-        for body in work { body() }
-    }
-
-    /// Runs one job taken from the ready queue.
-    @inline(__always)
-    func run(job: UnownedJob, isolated: Bool) {
-        if isolated {
-            job.runSynchronously(isolatedTo: serialExecutor.asUnownedSerialExecutor(), taskExecutor: asUnownedTaskExecutor())
-        } else {
-            job.runSynchronously(on: asUnownedTaskExecutor())
-        }
-    }
 }

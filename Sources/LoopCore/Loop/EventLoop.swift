@@ -3,6 +3,20 @@
 /// User code depends on this protocol, never on a backend. Every method that is
 /// not marked thread-safe must be called on the loop's thread; in debug mode a
 /// call from another thread throws ``LoopError/Kind-swift.enum/wrongThread``.
+///
+/// The protocol carries the sections of asyncio's event-loop reference that code
+/// running on *any* loop needs, including a third-party loop that does not derive
+/// from ``BaseEventLoop``: running and stopping,
+/// scheduling callbacks and delayed calls, futures and tasks, watching file
+/// descriptors, error handling, debug mode, the executor and Unix signals. These are
+/// what the library's own loop-generic code (futures, `sleep`, `gather`, `waitFor`,
+/// the task functions, `StreamReader`) is written against, and none of them needs a
+/// socket layer to implement.
+///
+/// The other sections (connections, servers, file transfer, TLS upgrade, socket
+/// operations, DNS, pipes, subprocesses) are ``BaseEventLoop``-only: they build on
+/// its transports, readiness and resolver machinery, which a loop type would
+/// otherwise have to reimplement whole.
 public protocol EventLoop: AnyObject, Sendable {
     // MARK: Running and stopping
 

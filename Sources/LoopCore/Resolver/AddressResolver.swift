@@ -11,12 +11,3 @@ public protocol AddressResolver: Sendable {
         host: String?, service: String?, family: AddressFamily, type: SocketType, proto: Int32, flags: Int32
     ) throws -> [AddressInfo]
 }
-
-extension BaseEventLoop {
-    /// Makes `getaddrinfo` (and so `createConnection`, `createServer`, `sockConnect`
-    /// with a host name, …) ask `resolver`; `nil` restores the system's resolver.
-    public func setAddressResolver(_ resolver: (any AddressResolver)?) { addressResolver = resolver }
-
-    /// The custom resolver, or `nil` for the system's.
-    public var currentAddressResolver: (any AddressResolver)? { addressResolver }
-}

@@ -59,11 +59,3 @@ public enum Signals {
         }
     }
 }
-
-func closeDescriptor(_ fd: Int32) {
-    _ = Glibc.close(fd)
-}
-
-func readDescriptor(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer) -> Int {
-    return Glibc.read(fd, buffer.baseAddress, buffer.count)
-}

@@ -18,7 +18,7 @@ public enum Socket {
         guard fd >= 0 else { throw SystemError(errno: errno, call: "socket(\(family), \(type), \(proto))") }
         if cloop_set_nonblocking(fd, 1) != 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 {
             let failure = errno
-            _ = Glibc.close(fd)
+            Posix.close(fd)
             throw SystemError(errno: failure, call: "fcntl (making socket \(fd) non-blocking)")
         }
         return fd
@@ -32,7 +32,7 @@ public enum Socket {
         }
         for fd in fds where cloop_set_nonblocking(fd, 1) != 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 {
             let failure = errno
-            for other in fds { _ = Glibc.close(other) }
+            for other in fds { Posix.close(other) }
             throw SystemError(errno: failure, call: "fcntl (making socket \(fd) non-blocking)")
         }
         return (fds[0], fds[1])
@@ -40,9 +40,7 @@ public enum Socket {
 
     /// Turns O_NONBLOCK on or off.
     public static func setNonBlocking(_ fd: Int32, _ on: Bool = true) throws {
-        guard cloop_set_nonblocking(fd, on ? 1 : 0) == 0 else {
-            throw SystemError(errno: errno, call: "fcntl(\(fd), F_SETFL, O_NONBLOCK=\(on))")
-        }
+        try Posix.setNonBlocking(fd, on)
     }
 
     /// Whether O_NONBLOCK is set. Throws ``SystemError`` (EBADF) for a closed descriptor.
@@ -120,7 +118,7 @@ public enum Socket {
 
     /// Closes the descriptor.
     public static func close(_ fd: Int32) throws {
-        guard Glibc.close(fd) == 0 else { throw SystemError(errno: errno, call: "close(\(fd))") }
+        try Posix.closeOrThrow(fd)
     }
 
     private static func address(

@@ -28,17 +28,8 @@ extension DatagramProtocol {
 /// "peername" (`nil` unless connected) and "socket".
 ///
 /// Create one with ``BaseEventLoop/createDatagramEndpoint(_:localAddr:remoteAddr:family:proto:flags:reusePort:allowBroadcast:)``.
-public final class DatagramTransport: BaseTransport, CustomStringConvertible {
-
-    private unowned let loop: BaseEventLoop
-    private let fd: Int32
+public final class DatagramTransport: FileDescriptorTransport {
     private let connectedAddress: SocketAddress?
-    private var currentProtocol: any BaseProtocol
-    private var extra: [String: Any] = [:]
-    private var closing = false
-    private var lost = ConnectionLostCounter()
-    private var socketClosed = false
-    private var flow = WriteFlowControl()
     // Datagrams waiting for the writer, the first one at `queueHead`.
     private var queue: [(bytes: [UInt8], address: SocketAddress?)] = []
     private var queueHead = 0
@@ -48,45 +39,21 @@ public final class DatagramTransport: BaseTransport, CustomStringConvertible {
     /// given) and schedules `connectionMade` and receiving; `waiter` completes after
     /// `connectionMade` ran.
     init(loop: BaseEventLoop, fd: Int32, protocol: any BaseProtocol, address: SocketAddress?, waiter: Future<Void>?) throws {
-        self.loop = loop
-        self.fd = fd
         self.connectedAddress = address
-        self.currentProtocol = `protocol`
+        super.init(loop: loop, fd: fd, protocol: `protocol`, kind: "DatagramTransport", socket: true)
         extra["socket"] = fd
         extra["sockname"] = try? Socket.localAddress(fd)
         extra["peername"] = try? Socket.peerAddress(fd)
-        try loop.startTransport(self, fd: fd, protocol: `protocol`, description: "<DatagramTransport fd=\(fd)>", waiter: waiter) {
-            [self] in
-            guard !closing else { return }
-            try loop.transportAddReader(fd) { [self] in readReady() }
-        }
+        try start(waiter: waiter)
     }
 
-    public var description: String { "<DatagramTransport fd=\(socketClosed ? -1 : fd)\(closing ? " closing" : "")>" }
-
-    // MARK: BaseTransport
-
-    public var isClosing: Bool { closing }
-
-    public var `protocol`: any BaseProtocol { currentProtocol }
-
-    public func setProtocol(_ protocol: any BaseProtocol) { currentProtocol = `protocol` }
-
-    public func extraInfo(_ key: String) -> Any? { extra[key] }
+    @_spi(Backend) public override func startReading() throws {
+        try loop.transportAddReader(fd) { [self] in readReady() }
+    }
 
     /// Closes the endpoint: queued datagrams are still sent, then `connectionLost(nil)`
     /// runs from a later loop callback. A second call does nothing.
-    public func close() {
-        if closing { return }
-        closing = true
-        loop.setTransportOwner(fd, nil)
-        _ = try? loop.transportRemoveReader(fd)
-        if buffered == 0 && queueHead == queue.count {
-            lost.markLost()
-            _ = try? loop.transportRemoveWriter(fd)
-            _ = try? loop.callSoon({ [self] in callConnectionLost(nil) }, from: nil)
-        }
-    }
+    public override func close() { super.close() }
 
     /// Closes at once, discarding queued datagrams; `connectionLost(nil)` runs later.
     public func abort() { forceClose(nil) }
@@ -108,7 +75,7 @@ public final class DatagramTransport: BaseTransport, CustomStringConvertible {
             throw LoopError(.invalidArgument, "sendto: an address is required on an endpoint without a remote address")
         }
         if lost.isLost {
-            lost.ignoreWrite(loop: loop)
+            ignoreWrite()
             return
         }
         let target = connectedAddress == nil ? address : nil
@@ -124,7 +91,7 @@ public final class DatagramTransport: BaseTransport, CustomStringConvertible {
         }
         queue.append((bytes, target))
         buffered += bytes.count
-        maybePauseProtocol()
+        maybePauseProtocol(buffered: buffered)
     }
 
     /// How many bytes of queued datagrams wait to be sent.
@@ -137,8 +104,19 @@ public final class DatagramTransport: BaseTransport, CustomStringConvertible {
     /// Sets the flow-control marks with asyncio's rules; throws
     /// ``LoopError/Kind-swift.enum/invalidArgument`` unless high ≥ low ≥ 0.
     public func setWriteBufferLimits(high: Int? = nil, low: Int? = nil) throws {
-        try flow.setLimits(high: high, low: low)
-        maybePauseProtocol()
+        try applyWriteBufferLimits(high: high, low: low, buffered: buffered)
+    }
+
+    // MARK: Transport core hooks
+
+    @_spi(Backend) public override var hasPendingWrites: Bool { queueHead < queue.count }
+
+    @_spi(Backend) public override func discardOutput() {
+        guard queueHead < queue.count else { return }
+        queue.removeAll()
+        queueHead = 0
+        buffered = 0
+        _ = try? loop.transportRemoveWriter(fd)
     }
 
     // MARK: Implementation
@@ -179,7 +157,7 @@ public final class DatagramTransport: BaseTransport, CustomStringConvertible {
         }
     }
 
-    private func writeReady() {
+    override func writeReady() {
         if lost.isLost { return }
         while queueHead < queue.count {
             let (bytes, address) = queue[queueHead]
@@ -201,13 +179,13 @@ public final class DatagramTransport: BaseTransport, CustomStringConvertible {
             queue.removeFirst(queueHead)
             queueHead = 0
         }
-        maybeResumeProtocol()
+        maybeResumeProtocol(buffered: buffered)
         if queueHead == queue.count {
             queue.removeAll()
             queueHead = 0
             buffered = 0
             _ = try? loop.transportRemoveWriter(fd)
-            if closing { callConnectionLost(nil) }
+            if isClosing { callConnectionLost(nil) }
         }
     }
 
@@ -223,36 +201,5 @@ public final class DatagramTransport: BaseTransport, CustomStringConvertible {
                 transport: self, protocol: currentProtocol, socket: fd))
             forceClose(error)
         }
-    }
-
-    private func maybePauseProtocol() {
-        flow.pauseIfNeeded(buffered: buffered, protocol: currentProtocol, transport: self, loop: loop)
-    }
-
-    private func maybeResumeProtocol() {
-        flow.resumeIfNeeded(buffered: buffered, protocol: currentProtocol, transport: self, loop: loop)
-    }
-
-    private func forceClose(_ error: (any Error)?) {
-        if lost.isLost { return }
-        if queueHead < queue.count {
-            queue.removeAll()
-            queueHead = 0
-            buffered = 0
-            _ = try? loop.transportRemoveWriter(fd)
-        }
-        if !closing {
-            closing = true
-            loop.setTransportOwner(fd, nil)
-            _ = try? loop.transportRemoveReader(fd)
-        }
-        lost.markLost()
-        _ = try? loop.callSoon({ [self] in callConnectionLost(error) }, from: nil)
-    }
-
-    private func callConnectionLost(_ error: (any Error)?) {
-        guard !socketClosed else { return }
-        loop.tearDownTransport(self, kind: "DatagramTransport", fd: fd, protocol: currentProtocol, error: error)
-        socketClosed = true
     }
 }

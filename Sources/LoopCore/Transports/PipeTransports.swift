@@ -7,58 +7,17 @@ import Glibc
 /// owns the fd, the loop's public `addReader`/`removeReader` refuse it.
 ///
 /// Create one with ``BaseEventLoop/connectReadPipe(_:_:)``.
-public final class ReadPipeTransport: ReadTransport, CustomStringConvertible {
-    /// The read size (asyncio's `max_size`).
-
-    private unowned let loop: BaseEventLoop
-    private let fd: Int32
-    private var currentProtocol: any BaseProtocol
-    private var closing = false
-    private var paused = false
-    private var pipeClosed = false
+public final class ReadPipeTransport: FileDescriptorTransport, ReadTransport {
 
     init(loop: BaseEventLoop, fd: Int32, protocol: any BaseProtocol, waiter: Future<Void>) throws {
-        self.loop = loop
-        self.fd = fd
-        self.currentProtocol = `protocol`
-        try loop.startTransport(self, fd: fd, protocol: `protocol`, description: "<ReadPipeTransport fd=\(fd)>", waiter: waiter) {
-            [self] in
-            guard !closing, !paused else { return }
-            try loop.transportAddReader(fd) { [self] in readReady() }
-        }
+        super.init(loop: loop, fd: fd, protocol: `protocol`, kind: "ReadPipeTransport", socket: false, closeCountsLoss: false)
+        // "pipe" is the pipe's fd.
+        extra = ["pipe": fd]
+        try start(waiter: waiter)
     }
 
-    public var description: String { "<ReadPipeTransport fd=\(pipeClosed ? -1 : fd)\(closing ? " closing" : "")>" }
-
-    // MARK: BaseTransport
-
-    public var isClosing: Bool { closing }
-
-    public var `protocol`: any BaseProtocol { currentProtocol }
-
-    public func setProtocol(_ protocol: any BaseProtocol) { currentProtocol = `protocol` }
-
-    /// "pipe" is the pipe's fd.
-    public func extraInfo(_ key: String) -> Any? { key == "pipe" ? fd : nil }
-
-    public func close() {
-        if !closing { closeNow(nil) }
-    }
-
-    // MARK: ReadTransport
-
-    public var isReading: Bool { !paused && !closing }
-
-    public func pauseReading() {
-        guard isReading else { return }
-        paused = true
-        _ = try? loop.transportRemoveReader(fd)
-    }
-
-    public func resumeReading() {
-        guard !closing, paused else { return }
-        paused = false
-        try? loop.transportAddReader(fd) { [self] in readReady() }
+    @_spi(Backend) public override func startReading() throws {
+        try loop.transportAddReader(fd) { [self] in readReady() }
     }
 
     // MARK: Implementation
@@ -69,58 +28,37 @@ public final class ReadPipeTransport: ReadTransport, CustomStringConvertible {
         if count < 0 {
             let failure = errno
             if failure == EAGAIN || failure == EWOULDBLOCK || failure == EINTR { return }
-            fatalError(SystemError(errno: failure, call: "read(\(fd))"), "Fatal read error on pipe transport")
+            fail(SystemError(errno: failure, call: "read(\(fd))"), message: "Fatal read error on pipe transport")
             return
         }
         if count == 0 {
             // End of file: eofReceived, then connectionLost(nil), each from its own callback.
-            closing = true
-            loop.setTransportOwner(fd, nil)
-            _ = try? loop.transportRemoveReader(fd)
-            _ = try? loop.callSoon({ [self] in
-                do {
-                    switch currentProtocol {
-                    case let stream as any StreamProtocol: _ = try stream.eofReceived()
-                    case let buffered as any BufferedProtocol: _ = try buffered.eofReceived()
-                    default: break
-                    }
-                } catch {
-                    loop.callExceptionHandler(ExceptionContext(
-                        message: "Exception in callback protocol.eof_received()", error: error, transport: self, protocol: currentProtocol))
-                }
-            }, from: nil)
-            _ = try? loop.callSoon({ [self] in callConnectionLost(nil) }, from: nil)
+            markClosing()
+            stopReading()
+            _ = try? loop.callSoon({ [self] in deliverEndOfFile() }, from: nil)
+            scheduleConnectionLost(nil)
             return
         }
         do {
-            guard let stream = currentProtocol as? any StreamProtocol else { return }
+            guard let stream = streamProtocol else { return }
             try stream.dataReceived(scratch.copy(count))
         } catch {
-            fatalError(error, "Fatal error: protocol.data_received() call failed.")
+            fail(error, message: "Fatal error: protocol.data_received() call failed.")
         }
     }
 
-    /// asyncio's `_fatal_error`: system errors end the transport quietly; anything
-    /// else also goes to the exception handler.
-    private func fatalError(_ error: any Error, _ message: String) {
-        if !(error is SystemError) {
+    /// `eofReceived`, its result ignored (asyncio's read pipe closes at end of file).
+    private func deliverEndOfFile() {
+        do {
+            if let stream = streamProtocol {
+                _ = try stream.eofReceived()
+            } else if let buffered = bufferedProtocol {
+                _ = try buffered.eofReceived()
+            }
+        } catch {
             loop.callExceptionHandler(ExceptionContext(
-                message: message, error: error, transport: self, protocol: currentProtocol))
+                message: "Exception in callback protocol.eof_received()", error: error, transport: self, protocol: currentProtocol))
         }
-        closeNow(error)
-    }
-
-    private func closeNow(_ error: (any Error)?) {
-        closing = true
-        loop.setTransportOwner(fd, nil)
-        _ = try? loop.transportRemoveReader(fd)
-        _ = try? loop.callSoon({ [self] in callConnectionLost(error) }, from: nil)
-    }
-
-    private func callConnectionLost(_ error: (any Error)?) {
-        guard !pipeClosed else { return }
-        loop.tearDownTransport(self, kind: "ReadPipeTransport", fd: fd, protocol: currentProtocol, error: error)
-        pipeClosed = true
     }
 }
 
@@ -142,45 +80,22 @@ public final class ReadPipeTransport: ReadTransport, CustomStringConvertible {
 /// disposition first, as CPython does.
 ///
 /// Create one with ``BaseEventLoop/connectWritePipe(_:_:)``.
-public final class WritePipeTransport: WriteTransport, CustomStringConvertible {
-    private unowned let loop: BaseEventLoop
-    private let fd: Int32
-    private let watchesReadEnd: Bool
-    private var currentProtocol: any BaseProtocol
-    private var closing = false
-    private var lost = ConnectionLostCounter()
-    private var pipeClosed = false
-    private var flow = WriteFlowControl()
-    private var buffer = WriteBuffer()
-
+public final class WritePipeTransport: FileDescriptorTransport, WriteTransport {
     init(loop: BaseEventLoop, fd: Int32, watchesReadEnd: Bool, protocol: any BaseProtocol, waiter: Future<Void>) throws {
-        self.loop = loop
-        self.fd = fd
-        self.watchesReadEnd = watchesReadEnd
-        self.currentProtocol = `protocol`
-        let watchReadEnd: (() throws -> Void)? = watchesReadEnd ? { [self] in
-            guard !closing else { return }
-            try loop.transportAddReader(fd) { [self] in readEndReady() }
-        } : nil
-        try loop.startTransport(
-            self, fd: fd, protocol: `protocol`, description: "<WritePipeTransport fd=\(fd)>", waiter: waiter,
-            startReading: watchReadEnd)
+        super.init(loop: loop, fd: fd, protocol: `protocol`, kind: "WritePipeTransport", socket: false, closeCountsLoss: false)
+        // "pipe" is the pipe's fd.
+        extra = ["pipe": fd]
+        // Only pipes and sockets report a closed read end as readability.
+        try start(waiter: waiter, reads: watchesReadEnd)
     }
 
-    public var description: String { "<WritePipeTransport fd=\(pipeClosed ? -1 : fd)\(closing ? " closing" : "")>" }
+    /// Watches the write end for readability: the read end closed (asyncio's `_read_ready`).
+    @_spi(Backend) public override func startReading() throws {
+        try loop.transportAddReader(fd) { [self] in readEndReady() }
+    }
 
-    // MARK: BaseTransport
-
-    public var isClosing: Bool { closing }
-
-    public var `protocol`: any BaseProtocol { currentProtocol }
-
-    public func setProtocol(_ protocol: any BaseProtocol) { currentProtocol = `protocol` }
-
-    /// "pipe" is the pipe's fd.
-    public func extraInfo(_ key: String) -> Any? { key == "pipe" ? fd : nil }
-
-    public func close() {
+    /// As ``writeEof()``: the buffered bytes are sent, then the pipe is closed.
+    public override func close() {
         try? writeEof()
     }
 
@@ -190,161 +105,47 @@ public final class WritePipeTransport: WriteTransport, CustomStringConvertible {
     /// closing, as in asyncio; never throws.
     public func write(_ bytes: [UInt8]) throws {
         if bytes.isEmpty { return }
-        if lost.isLost || closing {
-            lost.ignoreWrite(loop: loop, warning: "pipe closed by peer or os.write(pipe, data) raised exception.")
+        if lost.isLost || isClosing {
+            ignoreWrite(warning: "pipe closed by peer or os.write(pipe, data) raised exception.")
             return
         }
-        var written = 0
-        if writeBufferSize == 0 {
+        try sendOrBuffer(bytes, message: "Fatal write error on pipe transport") { [fd] bytes in
             let count = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if count >= 0 {
-                if count == bytes.count { return }
-                written = count
-            } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
-                lost.markLost()
-                fatalError(SystemError(errno: errno, call: "write(\(fd))"), "Fatal write error on pipe transport")
-                return
-            }
-            try loop.transportAddWriter(fd) { [self] in writeReady() }
+            if count >= 0 { return count }
+            let failure = errno
+            if failure == EAGAIN || failure == EWOULDBLOCK || failure == EINTR { return 0 }
+            throw SystemError(errno: failure, call: "write(\(fd))")
         }
-        buffer.append(bytes[written...])
-        maybePauseProtocol()
     }
 
     /// Closes the pipe once the buffered bytes are sent (asyncio's `write_eof`).
     public func writeEof() throws {
-        if closing || pipeClosed { return }
-        closing = true
-        if writeBufferSize == 0 {
-            loop.setTransportOwner(fd, nil)
-            _ = try? loop.transportRemoveReader(fd)
-            _ = try? loop.callSoon({ [self] in callConnectionLost(nil) }, from: nil)
+        if isClosing || isFinished { return }
+        markClosing()
+        if buffer.isEmpty {
+            stopReading()
+            scheduleConnectionLost(nil)
         }
     }
 
     public var canWriteEof: Bool { true }
 
-    public func abort() { closeNow(nil) }
-
-    public var writeBufferSize: Int { buffer.count }
-
-    public var writeBufferLimits: (low: Int, high: Int) { flow.limits }
-
-    public func setWriteBufferLimits(high: Int? = nil, low: Int? = nil) throws {
-        try flow.setLimits(high: high, low: low)
-        maybePauseProtocol()
-    }
-
     // MARK: Implementation
 
     /// The write end turned readable: the read end is closed (asyncio's `_read_ready`).
     private func readEndReady() {
-        if writeBufferSize > 0 {
-            fatalError(SystemError(errno: EPIPE, call: "write(\(fd))"), "Fatal write error on pipe transport")
-        } else {
-            closeNow(nil)
-        }
-    }
-
-    private func writeReady() {
-        if lost.isLost { return }
-        if let failure = buffer.drain({ [fd] in Glibc.write(fd, $0.baseAddress, $0.count) }) {
-            lost.markLost()
-            fatalError(SystemError(errno: failure, call: "write(\(fd))"), "Fatal write error on pipe transport")
-            return
-        }
-        maybeResumeProtocol()
         if buffer.isEmpty {
-            _ = try? loop.transportRemoveWriter(fd)
-            if closing {
-                loop.setTransportOwner(fd, nil)
-                _ = try? loop.transportRemoveReader(fd)
-                callConnectionLost(nil)
-            }
+            forceClose(nil)
+        } else {
+            fail(SystemError(errno: EPIPE, call: "write(\(fd))"), message: "Fatal write error on pipe transport")
         }
     }
 
-    private func maybePauseProtocol() {
-        flow.pauseIfNeeded(buffered: buffer.count, protocol: currentProtocol, transport: self, loop: loop)
-    }
-
-    private func maybeResumeProtocol() {
-        flow.resumeIfNeeded(buffered: buffer.count, protocol: currentProtocol, transport: self, loop: loop)
-    }
-
-    /// asyncio's `_fatal_error`: system errors end the transport quietly; anything
-    /// else also goes to the exception handler.
-    private func fatalError(_ error: any Error, _ message: String) {
-        if !(error is SystemError) {
-            loop.callExceptionHandler(ExceptionContext(
-                message: message, error: error, transport: self, protocol: currentProtocol))
+    override func writeReady() {
+        if lost.isLost { return }
+        let drained = drainWriteBuffer(call: "write", message: "Fatal write error on pipe transport") { [fd] in
+            Glibc.write(fd, $0.baseAddress, $0.count)
         }
-        closeNow(error)
-    }
-
-    /// asyncio's `_close`: drops the buffer, stops watching, `connectionLost` later.
-    private func closeNow(_ error: (any Error)?) {
-        if pipeClosed || (closing && writeBufferSize == 0) { return }
-        closing = true
-        buffer.clear()
-        loop.setTransportOwner(fd, nil)
-        _ = try? loop.transportRemoveWriter(fd)
-        _ = try? loop.transportRemoveReader(fd)
-        _ = try? loop.callSoon({ [self] in callConnectionLost(error) }, from: nil)
-    }
-
-    private func callConnectionLost(_ error: (any Error)?) {
-        guard !pipeClosed else { return }
-        loop.tearDownTransport(self, kind: "WritePipeTransport", fd: fd, protocol: currentProtocol, error: error)
-        pipeClosed = true
-    }
-}
-
-/// Pipes as transports (asyncio's `connect_read_pipe` and `connect_write_pipe`). Each
-/// takes the fd over (switching it to non-blocking; the transport closes it) and returns
-/// once the protocol's `connectionMade` has run. Await them from a task running on the
-/// loop.
-///
-/// ```swift
-/// let (transport, reader) = try await loop.connectReadPipe({ Reader() }, fds.read)
-/// ```
-extension BaseEventLoop {
-    /// Wraps the read end of a pipe (or a socket or character device) in a
-    /// ``ReadPipeTransport``. Throws ``LoopError/Kind-swift.enum/invalidArgument`` for
-    /// anything else ("Pipe transport is for pipes/sockets only.").
-    public func connectReadPipe<P: BaseProtocol>(_ factory: () throws -> P, _ fd: Int32) async throws -> (transport: ReadPipeTransport, protocol: P) {
-        try checkTransportCall("connectReadPipe")
-        let kind = try pipeKind(fd)
-        guard kind == S_IFIFO || kind == S_IFSOCK || kind == S_IFCHR else {
-            throw LoopError(.invalidArgument, "Pipe transport is for pipes/sockets only.")
-        }
-        try Socket.setNonBlocking(fd)
-        return try await establishTransport(fd: fd, closeOnFailure: false, factory) { made, waiter in
-            try ReadPipeTransport(loop: self, fd: fd, protocol: made, waiter: waiter)
-        } discard: { $0.close() }
-    }
-
-    /// Wraps the write end of a pipe (or a socket or character device) in a
-    /// ``WritePipeTransport``. Throws ``LoopError/Kind-swift.enum/invalidArgument`` for
-    /// anything else ("Pipe transport is only for pipes, sockets and character devices").
-    public func connectWritePipe<P: BaseProtocol>(_ factory: () throws -> P, _ fd: Int32) async throws -> (transport: WritePipeTransport, protocol: P) {
-        try checkTransportCall("connectWritePipe")
-        let kind = try pipeKind(fd)
-        guard kind == S_IFIFO || kind == S_IFSOCK || kind == S_IFCHR else {
-            throw LoopError(.invalidArgument, "Pipe transport is only for pipes, sockets and character devices")
-        }
-        try Socket.setNonBlocking(fd)
-        // Only pipes and sockets report a closed read end as readability (asyncio's rule).
-        let watchesReadEnd = kind == S_IFIFO || kind == S_IFSOCK
-        return try await establishTransport(fd: fd, closeOnFailure: false, factory) { made, waiter in
-            try WritePipeTransport(loop: self, fd: fd, watchesReadEnd: watchesReadEnd, protocol: made, waiter: waiter)
-        } discard: { $0.abort() }
-    }
-
-    /// The file type bits of `fd` (`st_mode & S_IFMT`).
-    private func pipeKind(_ fd: Int32) throws -> mode_t {
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw SystemError(errno: errno, call: "fstat(\(fd))") }
-        return info.st_mode & S_IFMT
+        if drained && isClosing { callConnectionLost(nil) }
     }
 }

@@ -1,6 +1,6 @@
 /// A protocol callback of a stream transport that threw: the error and asyncio's
 /// message for it (e.g. "Fatal error: protocol.data_received() call failed."), for
-/// ``SocketTransportRequest/reportFatalError(_:message:transport:protocol:)``.
+/// ``TransportCore/fail(_:message:)``.
 public struct ProtocolCallbackFailure: Error {
     /// What the callback threw.
     public let error: any Error
@@ -26,7 +26,22 @@ public enum StreamDelivery {
     public static func read(
         to proto: any BaseProtocol, on loop: BaseEventLoop, _ read: (UnsafeMutableRawBufferPointer) -> Int
     ) throws(ProtocolCallbackFailure) -> Int {
-        if let buffered = proto as? any BufferedProtocol {
+        try deliver(
+            buffered: proto as? any BufferedProtocol, stream: proto as? any StreamProtocol, on: loop, read)
+    }
+
+    /// As ``read(to:on:_:)`` for `transport`'s protocol, without casting it on every read.
+    @_spi(Backend) public static func read(
+        for transport: TransportCore, _ read: (UnsafeMutableRawBufferPointer) -> Int
+    ) throws(ProtocolCallbackFailure) -> Int {
+        try deliver(buffered: transport.bufferedProtocol, stream: transport.streamProtocol, on: transport.loop, read)
+    }
+
+    private static func deliver(
+        buffered: (any BufferedProtocol)?, stream: (any StreamProtocol)?, on loop: BaseEventLoop,
+        _ read: (UnsafeMutableRawBufferPointer) -> Int
+    ) throws(ProtocolCallbackFailure) -> Int {
+        if let buffered {
             let memory: UnsafeMutableRawBufferPointer
             do {
                 memory = try buffered.getBuffer(sizeHint: -1)
@@ -47,8 +62,7 @@ public enum StreamDelivery {
         }
         let scratch = loop.readScratch
         let count = read(scratch.bytes)
-        guard count > 0 else { return count }
-        guard let stream = proto as? any StreamProtocol else { return count }
+        guard count > 0, let stream else { return count }
         do {
             try stream.dataReceived(scratch.copy(count))
         } catch {
@@ -61,12 +75,16 @@ public enum StreamDelivery {
     /// transport stays open (`true`: keep writing; `false`: close).
     /// - Throws: ``ProtocolCallbackFailure`` when `eofReceived` throws.
     public static func endOfFile(to proto: any BaseProtocol) throws(ProtocolCallbackFailure) -> Bool {
+        try endOfFile(buffered: proto as? any BufferedProtocol, stream: proto as? any StreamProtocol)
+    }
+
+    static func endOfFile(
+        buffered: (any BufferedProtocol)?, stream: (any StreamProtocol)?
+    ) throws(ProtocolCallbackFailure) -> Bool {
         do {
-            switch proto {
-            case let buffered as any BufferedProtocol: return try buffered.eofReceived()
-            case let stream as any StreamProtocol: return try stream.eofReceived()
-            default: return false
-            }
+            if let buffered { return try buffered.eofReceived() }
+            if let stream { return try stream.eofReceived() }
+            return false
         } catch {
             throw ProtocolCallbackFailure(error: error, message: "Fatal error: protocol.eof_received() call failed.")
         }

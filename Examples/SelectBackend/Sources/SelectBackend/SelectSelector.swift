@@ -1,29 +1,27 @@
 import Glibc
 import CSelect
-import LoopCore
-import Synchronization
+@_spi(Backend) import LoopCore
 
 /// A selector backend on POSIX `select(2)`, woken from other threads through a
 /// self-pipe: the whole of a third-party backend, in one file.
 ///
-/// It implements the required hooks of ``SelectorBackend`` (`name`, `register`,
-/// `modify`, `unregister`, `wait`, `wakeup`, `close`) and two optional ones
-/// (`capabilities`, `details`); the clock hook `now()` keeps its default.
+/// It implements the required hooks of ``SelectorBackend`` (`descriptor`, `register`,
+/// `modify`, `unregister`, `wait`, `wakeup`, `close`) and one optional one
+/// (`details`); the clock hook `now()` keeps its default. The kit's ``WakeupChannel``
+/// does the cross-thread wakeup.
 ///
 /// ## Limit: FD_SETSIZE
 /// An `fd_set` holds descriptors below `FD_SETSIZE` (1024 on Linux) only; writing a
 /// higher one would corrupt memory. So ``register(fd:interest:)`` refuses such a
-/// descriptor with a typed error, and ``capabilities`` leaves out
+/// descriptor with a typed error, and its descriptor's capabilities leave out
 /// ``BackendCapabilities/highDescriptors``: conformance cases that need high
 /// descriptors are skipped on this backend, naming that capability.
 ///
 /// ## Threading
 /// The loop calls every hook on its own thread except ``wakeup()``, which any thread
 /// may call at any time, also during ``wait(timeout:into:)`` and after ``close()``.
-/// `@unchecked Sendable` is sound because ``wakeup()`` touches only the pipe's write
-/// end (a constant) and an atomic: it announces itself in `wakeState`, which
-/// ``close()`` marks closed and then waits on before closing the pipe, so a wakeup
-/// never writes to a closed or recycled descriptor.
+/// `@unchecked Sendable` is sound because ``wakeup()`` touches only the kit's
+/// ``WakeupChannel``, which solves the wakeup-versus-close race.
 public final class SelectSelector: SelectorBackend, @unchecked Sendable {
     /// The registry entry: name `"select"`, below every built-in backend in priority,
     /// so it is used only when asked for (`LOOP_BACKEND=select`).
@@ -31,6 +29,9 @@ public final class SelectSelector: SelectorBackend, @unchecked Sendable {
         name: "select",
         summary: "POSIX select(2), level-triggered, self-pipe wakeup, fds below FD_SETSIZE only",
         priority: 5,
+        // Real time and cross-thread wakeups; regular files too (select reports them
+        // always ready, as poll does). Not highDescriptors.
+        capabilities: [.realTime, .crossThreadWakeup, .regularFiles],
         make: { try SelectSelector() }
     )
 
@@ -46,11 +47,7 @@ public final class SelectSelector: SelectorBackend, @unchecked Sendable {
     /// `FD_SETSIZE`: the descriptors this backend can watch are `0 ..< setSize`.
     public static let setSize = Int32(cselect_setsize())
 
-    public var name: String { "select" }
-
-    /// Real time and cross-thread wakeups; regular files too (select reports them
-    /// always ready, as poll does). Not ``BackendCapabilities/highDescriptors``.
-    public var capabilities: BackendCapabilities { [.realTime, .crossThreadWakeup, .regularFiles] }
+    public var descriptor: BackendDescriptor { Self.descriptor }
 
     public var details: String { "select, self-pipe wakeup, FD_SETSIZE \(Self.setSize)" }
 
@@ -61,32 +58,20 @@ public final class SelectSelector: SelectorBackend, @unchecked Sendable {
     private var interests: [IOEvents] = []
     /// The highest registered fd, or -1.
     private var highestFD: Int32 = -1
-    private var wakeReadFD: Int32
-
-    // Shared with wakeup(), which may run on any thread.
-    private let wakeWriteFD: Int32
-    /// Bit 0: closed. The rest: wakeup() calls in flight, 2 per call.
-    private let wakeState = Atomic<Int>(0)
+    /// The self-pipe ``wakeup()`` writes, from any thread.
+    private let wake: WakeupChannel
 
     /// Opens the wakeup pipe.
     ///
-    /// - Throws: ``SystemError`` named `pipe` when out of descriptors, or `EMFILE`
-    ///   named `SelectSelector.init` when the pipe's descriptors are not below
+    /// - Throws: ``SystemError`` named `pipe2` when out of descriptors, or `EMFILE`
+    ///   named `SelectSelector.init` when the pipe's read end is not below
     ///   `FD_SETSIZE` (the process already has more than a thousand open).
     public init() throws {
-        var ends: [Int32] = [-1, -1]
-        guard pipe(&ends) == 0 else { throw SystemError(errno: errno, call: "pipe") }
-        guard ends[0] < Self.setSize else {
-            systemClose(ends[0])
-            systemClose(ends[1])
-            throw SystemError(errno: EMFILE, call: "SelectSelector.init (wakeup pipe fd \(ends[0]) >= FD_SETSIZE \(Self.setSize))")
+        wake = try WakeupChannel(kind: .pipe)
+        guard wake.readFD < Self.setSize else {
+            wake.close()
+            throw SystemError(errno: EMFILE, call: "SelectSelector.init (wakeup pipe fd \(wake.readFD) >= FD_SETSIZE \(Self.setSize))")
         }
-        for fd in ends {
-            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        }
-        wakeReadFD = ends[0]
-        wakeWriteFD = ends[1]
         cselect_zero(&readSet)
         cselect_zero(&writeSet)
     }
@@ -98,10 +83,11 @@ public final class SelectSelector: SelectorBackend, @unchecked Sendable {
     /// Starts watching `fd` for `interest`.
     ///
     /// - Throws: ``LoopError`` `.invalidArgument` when `fd` is not below `FD_SETSIZE`;
-    ///   ``SystemError`` named `SelectSelector.register`: `EBADF` for a negative fd or
-    ///   after ``close()``, `EEXIST` if `fd` is already registered.
+    ///   ``SystemError`` named `SelectSelector.register`: `EBADF` for a negative fd,
+    ///   `EEXIST` if `fd` is already registered; ``LoopError`` `.closed` after ``close()``.
     public func register(fd: Int32, interest: IOEvents) throws {
-        guard fd >= 0, wakeReadFD >= 0 else { throw SystemError(errno: EBADF, call: "SelectSelector.register") }
+        guard !wake.isClosed else { throw LoopError.backendClosed(name, hook: "register(fd:interest:)") }
+        guard fd >= 0 else { throw SystemError(errno: EBADF, call: "SelectSelector.register") }
         guard fd < Self.setSize else {
             throw LoopError(
                 .invalidArgument,
@@ -120,8 +106,9 @@ public final class SelectSelector: SelectorBackend, @unchecked Sendable {
     /// Changes what a registered `fd` is watched for.
     ///
     /// - Throws: ``SystemError`` named `SelectSelector.modify` with `ENOENT` when `fd`
-    ///   is not registered.
+    ///   is not registered; ``LoopError`` `.closed` after ``close()``.
     public func modify(fd: Int32, interest: IOEvents) throws {
+        guard !wake.isClosed else { throw LoopError.backendClosed(name, hook: "modify(fd:interest:)") }
         guard isRegistered(fd) else { throw SystemError(errno: ENOENT, call: "SelectSelector.modify") }
         set(fd, interest)
     }
@@ -140,30 +127,30 @@ public final class SelectSelector: SelectorBackend, @unchecked Sendable {
     /// A wakeup is consumed here and never reported as an fd. A signal makes it return
     /// with no events. A registered fd that its owner closed makes `select` fail with
     /// `EBADF`: it is then reported readable and writable (as poll's `POLLNVAL`), so the
-    /// code watching it meets the error on its next read or write.
+    /// code watching it meets the error on its next read or write, and the other fds are
+    /// polled again without it.
     ///
-    /// - Throws: ``SystemError`` named `select`, e.g. `EBADF` after ``close()``.
+    /// - Throws: ``SystemError`` named `select`; ``LoopError`` `.closed` after ``close()``.
     public func wait(timeout: Duration?, into ready: inout ReadinessBuffer) throws {
-        guard wakeReadFD >= 0 else { throw SystemError(errno: EBADF, call: "select") }
+        guard !wake.isClosed else { throw LoopError.backendClosed(name, hook: "wait(timeout:into:)") }
         var readable = readSet
         var writable = writeSet
-        cselect_set(wakeReadFD, &readable)
-        let count = max(highestFD, wakeReadFD) + 1
-        let result: Int32
-        if let timeout {
-            var limit = Self.selectTimeout(timeout)
-            result = select(count, &readable, &writable, nil, &limit)
-        } else {
-            result = select(count, &readable, &writable, nil, nil)
+        var result = select(&readable, &writable, timeout)
+        if result < 0, errno == EBADF {
+            readable = readSet
+            writable = writeSet
+            guard reportClosedDescriptors(into: &ready, clearingFrom: &readable, &writable) else {
+                throw SystemError(errno: EBADF, call: "select")
+            }
+            result = select(&readable, &writable, .zero)
         }
         guard result >= 0 else {
             let error = errno
             if error == EINTR { return }
-            if error == EBADF, reportClosedDescriptors(into: &ready) { return }
             throw SystemError(errno: error, call: "select")
         }
         guard result > 0 else { return }
-        if cselect_isset(wakeReadFD, &readable) != 0 { drainWakeups() }
+        if cselect_isset(wake.readFD, &readable) != 0 { wake.drain() }
         guard highestFD >= 0 else { return }
         for fd in 0...highestFD where !interests[Int(fd)].isEmpty {
             var events: IOEvents = []
@@ -173,30 +160,22 @@ public final class SelectSelector: SelectorBackend, @unchecked Sendable {
         }
     }
 
+    /// One `select(2)` on the given sets plus the wakeup pipe.
+    private func select(_ readable: inout fd_set, _ writable: inout fd_set, _ timeout: Duration?) -> Int32 {
+        cselect_set(wake.readFD, &readable)
+        let count = max(highestFD, wake.readFD) + 1
+        guard let timeout else { return Glibc.select(count, &readable, &writable, nil, nil) }
+        var limit = Self.selectTimeout(timeout)
+        return Glibc.select(count, &readable, &writable, nil, &limit)
+    }
+
     /// Makes the current or next ``wait(timeout:into:)`` return promptly. Any thread,
     /// any number of times, also after ``close()`` (where it does nothing).
-    public func wakeup() {
-        let state = wakeState.wrappingAdd(2, ordering: .sequentiallyConsistent).oldValue
-        if state & 1 == 0 {
-            var byte: UInt8 = 1
-            // EAGAIN means the pipe is full: a wakeup is already pending.
-            _ = write(wakeWriteFD, &byte, 1)
-        }
-        wakeState.wrappingSubtract(2, ordering: .releasing)
-    }
+    public func wakeup() { wake.wakeup() }
 
     /// Closes the wakeup pipe and forgets every registration. Calling it again does nothing.
     public func close() {
-        let state = wakeState.bitwiseOr(1, ordering: .sequentiallyConsistent).oldValue
-        if state & 1 == 0 {
-            // Wait for wakeups already past the closed check (one write each).
-            while wakeState.load(ordering: .acquiring) != 1 { sched_yield() }
-            systemClose(wakeWriteFD)
-        }
-        if wakeReadFD >= 0 {
-            systemClose(wakeReadFD)
-            wakeReadFD = -1
-        }
+        wake.close()
         interests = []
         highestFD = -1
         cselect_zero(&readSet)
@@ -216,20 +195,20 @@ public final class SelectSelector: SelectorBackend, @unchecked Sendable {
         if interest.contains(.writable) { cselect_set(fd, &writeSet) } else { cselect_clear(fd, &writeSet) }
     }
 
-    /// Reports every registered fd that is no longer open; returns whether there was one.
-    private func reportClosedDescriptors(into ready: inout ReadinessBuffer) -> Bool {
+    /// Reports every registered fd that is no longer open and clears it from the sets;
+    /// returns whether there was one.
+    private func reportClosedDescriptors(
+        into ready: inout ReadinessBuffer, clearingFrom readable: inout fd_set, _ writable: inout fd_set
+    ) -> Bool {
         guard highestFD >= 0 else { return false }
         var found = false
         for fd in 0...highestFD where !interests[Int(fd)].isEmpty && fcntl(fd, F_GETFD) < 0 {
             ready.append(fd: fd, events: [.readable, .writable])
+            cselect_clear(fd, &readable)
+            cselect_clear(fd, &writable)
             found = true
         }
         return found
-    }
-
-    private func drainWakeups() {
-        var buffer = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
-        while withUnsafeMutableBytes(of: &buffer, { read(wakeReadFD, $0.baseAddress, $0.count) }) == 32 {}
     }
 
     /// A `select` timeout, rounded up to whole microseconds so the wait never ends
@@ -245,9 +224,4 @@ public final class SelectSelector: SelectorBackend, @unchecked Sendable {
         }
         return timeval(tv_sec: .init(wholeSeconds), tv_usec: .init(micros))
     }
-}
-
-/// `close(2)` under a name the ``SelectSelector/close()`` method does not shadow.
-private func systemClose(_ fd: Int32) {
-    _ = close(fd)
 }

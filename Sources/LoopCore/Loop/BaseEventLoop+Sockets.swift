@@ -125,11 +125,11 @@ extension BaseEventLoop {
                 do {
                     try Socket.setNonBlocking(connection)
                     guard fcntl(connection, F_SETFD, FD_CLOEXEC) == 0 else {
-                        throw SystemError(errno: errno, call: "fcntl(\(connection), F_SETFD, FD_CLOEXEC)")
+                        throw Posix.lastError("fcntl(\(connection), F_SETFD, FD_CLOEXEC)")
                     }
                     return (connection, try SocketAddress(storage, length: length))
                 } catch {
-                    _ = Glibc.close(connection)
+                    Posix.close(connection)
                     throw error
                 }
             }
@@ -197,7 +197,7 @@ extension BaseEventLoop {
             throw LoopError(.invalidArgument, "sockSendfile: count must be a positive integer (got \(count)); pass nil to send to the end")
         }
         var status = stat()
-        guard fstat(file, &status) == 0 else { throw SystemError(errno: errno, call: "fstat(\(file)) (sockSendfile)") }
+        guard fstat(file, &status) == 0 else { throw Posix.lastError("fstat(\(file)) (sockSendfile)") }
         let regular = status.st_mode & S_IFMT == S_IFREG
         if regular {
             do {
@@ -305,7 +305,7 @@ extension BaseEventLoop {
     private func sendfileByCopying(_ fd: Int32, file: Int32, offset: Int, count: Int?, regular: Bool) async throws -> Int {
         if regular || offset > 0 {
             guard lseek(file, off_t(offset), SEEK_SET) >= 0 else {
-                throw SystemError(errno: errno, call: "lseek(\(file), \(offset)) (sockSendfile)")
+                throw Posix.lastError("lseek(\(file), \(offset)) (sockSendfile)")
             }
         }
         let blockSize = 256 * 1024
@@ -331,7 +331,7 @@ extension BaseEventLoop {
             return try await runInExecutor(nil, from: nil) { () throws -> [UInt8] in
                 var buffer = [UInt8](repeating: 0, count: maxBytes)
                 while true {
-                    let count = buffer.withUnsafeMutableBytes { Glibc.read(file, $0.baseAddress, $0.count) }
+                    let count = buffer.withUnsafeMutableBytes { Posix.read(file, into: $0) }
                     if count >= 0 {
                         buffer.removeSubrange(count...)
                         return buffer
@@ -342,7 +342,7 @@ extension BaseEventLoop {
         }
         var buffer = [UInt8](repeating: 0, count: maxBytes)
         while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(file, $0.baseAddress, $0.count) }
+            let count = buffer.withUnsafeMutableBytes { Posix.read(file, into: $0) }
             if count >= 0 {
                 buffer.removeSubrange(count...)
                 return buffer

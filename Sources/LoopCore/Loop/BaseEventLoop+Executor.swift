@@ -1,11 +1,4 @@
-/// State of the loop's default executor, loop thread only.
-struct DefaultExecutorState {
-    /// Created on first use by `runInExecutor(nil, …)`, or set by `setDefaultExecutor`.
-    var executor: ThreadPoolExecutor?
-    /// Set by `shutdownDefaultExecutor()` and `close()`: `runInExecutor(nil, …)` refuses from then on.
-    var shutdownCalled = false
-}
-
+// The executor (the reference's "Executing code in thread or process pools").
 extension BaseEventLoop {
     public func runInExecutor<T: Sendable>(
         _ executor: (any LoopExecutor)?, from location: SourceLocation?, _ body: @escaping @Sendable () throws -> T

@@ -1,5 +1,6 @@
 import Glibc
 
+// DNS (the reference's "DNS"), and the resolver that answers it.
 extension BaseEventLoop {
     /// Resolves `host` and `port` without blocking the loop (asyncio's `getaddrinfo`):
     /// returns at once a future of the results, in the resolver's order. Names are
@@ -89,4 +90,11 @@ extension BaseEventLoop {
         }
         return first.address
     }
+
+    /// Makes `getaddrinfo` (and so `createConnection`, `createServer`, `sockConnect`
+    /// with a host name, …) ask `resolver`; `nil` restores the system's resolver.
+    public func setAddressResolver(_ resolver: (any AddressResolver)?) { addressResolver = resolver }
+
+    /// The custom resolver, or `nil` for the system's.
+    public var currentAddressResolver: (any AddressResolver)? { addressResolver }
 }

@@ -1,42 +1,5 @@
 import Synchronization
 
-/// Whether a registered backend can run on this machine.
-public enum BackendAvailability: Sendable, Equatable {
-    case available
-    /// Registered but unusable here, with the reason (e.g. a missing kernel feature).
-    case unavailable(reason: String)
-
-    public var isAvailable: Bool { self == .available }
-}
-
-/// A named way to make a ``SelectorBackend``.
-public struct BackendDescriptor: Sendable {
-    /// The name `LOOP_BACKEND` selects it by, e.g. `"epoll"`.
-    public let name: String
-    /// One line saying what it is.
-    public let summary: String
-    /// Among available backends with no name requested, the highest priority wins.
-    public let priority: Int
-    /// Checks whether the backend can run here.
-    public let availability: @Sendable () -> BackendAvailability
-    /// Makes a fresh backend for one loop.
-    public let make: @Sendable () throws -> any SelectorBackend
-
-    public init(
-        name: String,
-        summary: String,
-        priority: Int = 0,
-        availability: @escaping @Sendable () -> BackendAvailability = { .available },
-        make: @escaping @Sendable () throws -> any SelectorBackend
-    ) {
-        self.name = name
-        self.summary = summary
-        self.priority = priority
-        self.availability = availability
-        self.make = make
-    }
-}
-
 /// The outcome of choosing a backend: which one, and why it was chosen.
 public struct BackendChoice: Sendable {
     public let descriptor: BackendDescriptor

@@ -1,6 +1,7 @@
 import Glibc
 import CLoopShims
 
+// UNIX signals (the reference's "Unix signals"); the delivery machinery is in Signals/.
 extension BaseEventLoop {
     public func addSignalHandler(
         _ signal: Int32, _ body: @escaping () throws -> Void, from location: SourceLocation?
@@ -93,29 +94,30 @@ extension BaseEventLoop {
 
     private func openWakeupPipeIfNeeded() throws {
         guard signalState.wakeupRead < 0 else { return }
-        var fds: [Int32] = [-1, -1]
-        guard cloop_pipe2(&fds, O_NONBLOCK | O_CLOEXEC) == 0 else {
-            let failure = errno
+        let fds: (read: Int32, write: Int32)
+        do {
+            fds = try Posix.makeNonBlockingPipe()
+        } catch let failure as SystemError {
             throw LoopError(
                 .signalInstallFailed,
-                "addSignalHandler: could not create the signal wakeup pipe: \(SystemError.describe(failure)) (errno \(failure))")
+                "addSignalHandler: could not create the signal wakeup pipe: \(SystemError.describe(failure.errno)) (errno \(failure.errno))")
         }
         do {
-            try addReader(fds[0]) { [unowned self] in self.dispatchPendingSignals() }
+            try addReader(fds.read) { [unowned self] in self.dispatchPendingSignals() }
         } catch {
-            closeDescriptor(fds[0])
-            closeDescriptor(fds[1])
+            Posix.close(fds.read)
+            Posix.close(fds.write)
             throw error
         }
-        signalState.wakeupRead = fds[0]
-        signalState.wakeupWrite = fds[1]
+        signalState.wakeupRead = fds.read
+        signalState.wakeupWrite = fds.write
     }
 
     private func closeWakeupPipe() {
         guard signalState.wakeupRead >= 0 else { return }
         _ = try? removeReader(signalState.wakeupRead)
-        closeDescriptor(signalState.wakeupRead)
-        closeDescriptor(signalState.wakeupWrite)
+        Posix.close(signalState.wakeupRead)
+        Posix.close(signalState.wakeupWrite)
         signalState.wakeupRead = -1
         signalState.wakeupWrite = -1
     }
@@ -126,7 +128,7 @@ extension BaseEventLoop {
         let fd = signalState.wakeupRead
         guard fd >= 0 else { return }
         withUnsafeTemporaryAllocation(byteCount: 256, alignment: 1) { buffer in
-            while readDescriptor(fd, buffer) > 0 {}
+            while Posix.read(fd, into: buffer) > 0 {}
         }
         let me = ObjectIdentifier(self)
         for signal in signalState.handlers.keys.sorted() {
