@@ -1,6 +1,6 @@
 import CLoopUring
 import Glibc
-import LoopCore
+@_spi(Backend) import LoopCore
 
 /// Whether io_uring can run in this process, found once at run time.
 ///

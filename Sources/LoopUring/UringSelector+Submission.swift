@@ -1,6 +1,6 @@
 import CLoopUring
 import Glibc
-import LoopCore
+@_spi(Backend) import LoopCore
 
 // Queueing SQEs, submitting them, and turning completions into slot state.
 extension UringSelector {
@@ -117,9 +117,12 @@ extension UringSelector {
                 scheduleRecheck(data.fd)
             }
             if cqe.res == -ECANCELED { return }
-            let events = cqe.res < 0 ? slots[index].interest : Self.ioEvents(UInt32(bitPattern: cqe.res))
-            let reported = events.intersection(slots[index].interest)
+            // A failed poll (EBADF: the owner closed the fd first) is an error condition:
+            // readable and writable, so the I/O sees it.
+            let reported: IOEvents = cqe.res < 0
+                ? [.readable, .writable] : Self.ioEvents(UInt32(bitPattern: cqe.res)).intersection(slots[index].interest)
             guard !reported.isEmpty else { return }
+            if cqe.res < 0 { slots[index].failed = true }
             slots[index].pending.formUnion(reported)
             if !slots[index].touched {
                 slots[index].touched = true

@@ -1,6 +1,6 @@
 import CLoopUring
 import Glibc
-import LoopCore
+@_spi(Backend) import LoopCore
 
 /// A selector backend on Linux `io_uring(7)`: readiness through multishot
 /// `IORING_OP_POLL_ADD`, woken from other threads through an eventfd the ring also polls.
@@ -34,15 +34,17 @@ import LoopCore
 /// - A regular file or directory: watched, and reported always ready, as `poll(2)` does
 ///   (the kernel completes such a poll at once; it is re-added at every wait), hence
 ///   ``BackendCapabilities/regularFiles``.
-/// - ``wakeup()`` after ``close()`` does nothing; ``wait(timeout:into:)`` after it throws
-///   `EBADF`; ``unregister(fd:)`` after it is not an error.
+/// - An fd its owner closed while watched: its poll completes with `EBADF` and it is
+///   reported readable and writable (the I/O then sees the error), as HOOK-X20 allows.
+/// - ``wakeup()`` after ``close()`` does nothing; `register`, `modify` and `wait` after it
+///   throw ``LoopError`` `.closed`; ``unregister(fd:)`` after it is not an error.
 ///
 /// A poll request holds a reference to its file, so ``unregister(fd:)`` submits its remove
 /// at once (one `io_uring_enter`, as epoll's `epoll_ctl(DEL)`): a socket closed next must
 /// really close.
 ///
 /// Thread safety: `@unchecked Sendable` is sound because the loop calls every hook from
-/// its own thread except ``wakeup()``, which only touches ``UringWakeup``.
+/// its own thread except ``wakeup()``, which only touches LoopCore's `WakeupChannel`.
 public final class UringSelector: SelectorBackend, @unchecked Sendable {
     /// The registry entry: name `"io_uring"`, priority 25 (below epoll's 30, see the
     /// CompletionBasedBackend article for the measurements), available when the probe
@@ -57,18 +59,18 @@ public final class UringSelector: SelectorBackend, @unchecked Sendable {
             name: "io_uring",
             summary: "Linux io_uring(7), multishot poll, level-triggered, eventfd wakeup",
             priority: 25,
+            capabilities: BackendCapabilities.standard.union(.regularFiles),
             availability: probe,
             make: { try UringSelector() }
         )
     }
 
-    public var name: String { "io_uring" }
+    /// This backend's identity: ``descriptor``.
+    public var descriptor: BackendDescriptor { Self.descriptor }
 
     public var details: String {
         "io_uring multishot POLL_ADD, poll-update re-check, \(sqEntries)-entry SQ, liburing"
     }
-
-    public var capabilities: BackendCapabilities { BackendCapabilities.standard.union(.regularFiles) }
 
     struct Slot {
         var generation: UInt32 = 0
@@ -81,10 +83,12 @@ public final class UringSelector: SelectorBackend, @unchecked Sendable {
         /// In `touchedList`: `pending` is reported by the next wait.
         var touched = false
         var pending: IOEvents = []
+        /// The poll failed (e.g. EBADF): reported readable and writable whatever the interest.
+        var failed = false
     }
 
     var ring: OpaquePointer?
-    let wake: UringWakeup
+    let wake: WakeupChannel
     var wakeGeneration: UInt32 = 0
     var wakeArmed = false
     var slots: [Slot] = []
@@ -119,7 +123,7 @@ public final class UringSelector: SelectorBackend, @unchecked Sendable {
             throw SystemError(errno: EOPNOTSUPP, call: "io_uring features (EXT_ARG, NODROP, poll update; kernel 5.13+)")
         }
         do {
-            wake = try UringWakeup()
+            wake = try WakeupChannel()
         } catch {
             cloop_uring_destroy(made)
             throw error
@@ -143,9 +147,11 @@ public final class UringSelector: SelectorBackend, @unchecked Sendable {
     /// Starts watching `fd` for `interest`.
     ///
     /// - Throws: ``SystemError`` named `io_uring register`: `EBADF` for a descriptor that
-    ///   is not open (or after ``close()``), `EEXIST` if it is already registered.
+    ///   is not open, `EEXIST` if it is already registered; ``LoopError`` `.closed` after
+    ///   ``close()``.
     public func register(fd: Int32, interest: IOEvents) throws {
-        guard ring != nil, fd >= 0, fcntl(fd, F_GETFD) >= 0 else {
+        guard ring != nil else { throw LoopError.backendClosed(name, hook: "register(fd:interest:)") }
+        guard fd >= 0, fcntl(fd, F_GETFD) >= 0 else {
             throw SystemError(errno: EBADF, call: "io_uring register")
         }
         if Int(fd) >= slots.count {
@@ -154,13 +160,16 @@ public final class UringSelector: SelectorBackend, @unchecked Sendable {
         guard slots[Int(fd)].interest.isEmpty else { throw SystemError(errno: EEXIST, call: "io_uring register") }
         slots[Int(fd)].interest = interest
         slots[Int(fd)].pending = []
+        slots[Int(fd)].failed = false
         try addPoll(fd)
     }
 
     /// Changes what a registered `fd` is watched for; the next wait re-arms its poll.
     ///
-    /// - Throws: ``SystemError`` named `io_uring modify`: `ENOENT` when `fd` is not registered.
+    /// - Throws: ``SystemError`` named `io_uring modify`: `ENOENT` when `fd` is not registered;
+    ///   ``LoopError`` `.closed` after ``close()``.
     public func modify(fd: Int32, interest: IOEvents) throws {
+        guard ring != nil else { throw LoopError.backendClosed(name, hook: "modify(fd:interest:)") }
         guard fd >= 0, Int(fd) < slots.count, !slots[Int(fd)].interest.isEmpty else {
             throw SystemError(errno: ENOENT, call: "io_uring modify")
         }
@@ -178,6 +187,7 @@ public final class UringSelector: SelectorBackend, @unchecked Sendable {
         let slot = slots[Int(fd)]
         slots[Int(fd)].interest = []
         slots[Int(fd)].pending = []
+        slots[Int(fd)].failed = false
         slots[Int(fd)].armed = false
         slots[Int(fd)].generation = UringUserData.next(slot.generation)
         if slot.armed {
@@ -203,9 +213,9 @@ public final class UringSelector: SelectorBackend, @unchecked Sendable {
     /// Submits what is queued, waits for completions, a wakeup or the timeout, and appends
     /// every ready fd (once) to `ready`. A signal ends the wait with what it has.
     ///
-    /// - Throws: ``SystemError`` named `io_uring_enter` (`EBADF` after ``close()``).
+    /// - Throws: ``SystemError`` named `io_uring_enter`; ``LoopError`` `.closed` after ``close()``.
     public func wait(timeout: Duration?, into ready: inout ReadinessBuffer) throws {
-        guard let ring else { throw SystemError(errno: EBADF, call: "io_uring_enter") }
+        guard let ring else { throw LoopError.backendClosed(name, hook: "wait(timeout:into:)") }
         try queueRechecks()
         var nanoseconds: Int64 = timeout.map { Self.nanoseconds($0) } ?? -1
         if !touchedList.isEmpty { nanoseconds = 0 }
@@ -221,8 +231,10 @@ public final class UringSelector: SelectorBackend, @unchecked Sendable {
         for fd in touchedList {
             let index = Int(fd)
             slots[index].touched = false
-            let events = slots[index].pending.intersection(slots[index].interest)
+            let events: IOEvents = slots[index].failed
+                ? [.readable, .writable] : slots[index].pending.intersection(slots[index].interest)
             slots[index].pending = []
+            slots[index].failed = false
             guard !events.isEmpty else { continue }
             ready.append(fd: fd, events: events)
             scheduleRecheck(fd)
