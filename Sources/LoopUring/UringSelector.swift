@@ -69,7 +69,7 @@ public final class UringSelector: SelectorBackend, @unchecked Sendable {
     public var descriptor: BackendDescriptor { Self.descriptor }
 
     public var details: String {
-        "io_uring multishot POLL_ADD, poll-update re-check, \(sqEntries)-entry SQ, liburing"
+        "io_uring multishot POLL_ADD, remove+add re-check, \(sqEntries)-entry SQ, liburing"
     }
 
     struct Slot {
