@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "LoopPoll", targets: ["LoopPoll"]),
         .library(name: "LoopLibevent", targets: ["LoopLibevent"]),
         .library(name: "LoopTLS", targets: ["LoopTLS"]),
+        .library(name: "LoopUring", targets: ["LoopUring"]),
         .library(name: "LoopConformance", targets: ["LoopConformance"]),
         .library(name: "Loops", targets: ["Loops"]),
         .library(name: "LoopTesting", targets: ["LoopTesting"]),
@@ -34,6 +35,13 @@ let package = Package(
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
+        .systemLibrary(
+            name: "CLiburing",
+            pkgConfig: "liburing",
+            providers: [.apt(["liburing-dev"])]
+        ),
+        // liburing's static inline helpers, wrapped in real functions for LoopUring.
+        .target(name: "CLoopUring", dependencies: ["CLiburing"]),
         .target(
             name: "LoopCore",
             dependencies: ["CLoopShims", .product(name: "Logging", package: "swift-log")]
@@ -43,11 +51,12 @@ let package = Package(
         .target(name: "LoopLibevent", dependencies: ["LoopCore", "CLibevent", "CLoopShims"]),
         // TLS over any transport (OpenSSL 3 through memory BIOs); LoopCore never imports OpenSSL.
         .target(name: "LoopTLS", dependencies: ["LoopCore", "COpenSSL"]),
+        .target(name: "LoopUring", dependencies: ["LoopCore", "CLoopUring", "CLoopShims"]),
         .target(
             name: "LoopConformance",
             dependencies: ["LoopCore", "LoopTLS", "CLoopShims", .product(name: "Logging", package: "swift-log")]
         ),
-        .target(name: "Loops", dependencies: ["LoopCore", "LoopEpoll", "LoopPoll", "LoopLibevent", "LoopTLS"]),
+        .target(name: "Loops", dependencies: ["LoopCore", "LoopEpoll", "LoopPoll", "LoopLibevent", "LoopUring", "LoopTLS"]),
         .target(
             name: "LoopCtlKit",
             dependencies: ["Loops", "LoopConformance", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -66,6 +75,7 @@ let package = Package(
         .target(name: "SelectorTestSupport", dependencies: ["LoopCore"], path: "Tests/SelectorTestSupport"),
         .testTarget(name: "LoopEpollTests", dependencies: ["LoopEpoll", "LoopCore", "SelectorTestSupport"]),
         .testTarget(name: "LoopPollTests", dependencies: ["LoopPoll", "LoopCore", "SelectorTestSupport"]),
+        .testTarget(name: "LoopUringTests", dependencies: ["LoopUring", "LoopEpoll", "LoopCore", "Loops", "SelectorTestSupport"]),
         .testTarget(name: "LoopLibeventTests", dependencies: ["LoopLibevent", "LoopCore"]),
         .testTarget(
             name: "LoopCtlKitTests",

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the build needs and is missing: pkg-config, libevent 2.1 headers, and
+# Installs what the build needs and is missing: pkg-config, libevent 2.1 and liburing headers,
 # OpenSSL 3 (headers for LoopTLS, the openssl CLI for its real-peer tests), and curl and
 # wrk (the HTTP example's real peers).
 # Debian/Ubuntu only (apt-get); runs apt-get through sudo when not root.
@@ -10,6 +10,7 @@ command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 if ! pkg-config --exists libevent libevent_pthreads 2>/dev/null; then missing+=(libevent-dev); fi
 if ! pkg-config --exists openssl 2>/dev/null; then missing+=(libssl-dev); fi
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+if ! pkg-config --exists liburing 2>/dev/null; then missing+=(liburing-dev); fi
 command -v cc >/dev/null 2>&1 || missing+=(gcc)
 # Real peers for the HTTP example's tests.
 command -v curl >/dev/null 2>&1 || missing+=(curl)
