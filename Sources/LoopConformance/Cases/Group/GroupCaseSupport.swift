@@ -53,6 +53,9 @@ enum GroupCaseSupport {
         var buffer = [UInt8](repeating: 0, count: 1024)
         while received.count < bytes.count {
             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            // A recv with SO_RCVTIMEO returns EINTR for task work the kernel queues on
+            // this thread (io_uring completions of a ring it owns): not a failure.
+            if count < 0 && errno == EINTR { continue }
             guard count > 0 else { throw ctx.failure("recv: \(count), errno \(errno), after \(received.count) bytes") }
             received += buffer[..<count]
         }
