@@ -6,28 +6,6 @@ extension BenchWorkloads {
     static let queueConsumers = 4
     static let queueMaxsize = 100
 
-    /// W5-eager: W5's N tasks (each awaits its own future, which a callSoon callback
-    /// resolves), made from a loop callback with eager start, so each runs up to its
-    /// await inside createTask instead of in a first step from the ready queue.
-    static func eagerTasks(_ loop: BaseEventLoop, _ n: Int) throws -> BenchMeasurement {
-        let done = TaskCounter()
-        let start = now()
-        try loop.callSoon {
-            for _ in 0..<n {
-                let future = loop.createFuture(of: Void.self)
-                _ = try loop.createTask(eagerStart: true) { () async throws -> Void in
-                    try await future.value
-                    done.value += 1
-                    if done.value == n { loop.stop() }
-                }
-                try loop.callSoon { try future.setResult(()) }
-            }
-        }
-        try loop.runForever()
-        let end = now()
-        return BenchMeasurement(workload: .w5Eager, n: n, wallNanoseconds: end - start, completed: done.value, expected: n)
-    }
-
     /// W9-queue: N integers through a LoopQueue of maxsize 100; 4 producer tasks put
     /// their share with `put`, 4 consumer tasks `get` until a sentinel (-1) that the
     /// main task puts once the producers are done. Timed inside the main task, from

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Glibc
 import Loops
 
@@ -29,6 +30,9 @@ public enum BenchWorkload: String, CaseIterable, Sendable {
     /// The N that WORKLOADS.md prescribes for this workload.
     public var standardCount: Int { self == .w5 || self == .w5Eager ? 100_000 : BenchWorkloads.standardCount }
 }
+
+/// `--workload W1a` and so on: a workload named by its raw value.
+extension BenchWorkload: ExpressibleByArgument {}
 
 /// What one run of one workload measured (wall time includes the scheduling).
 public struct BenchMeasurement: Sendable, Equatable {
@@ -106,9 +110,9 @@ public enum BenchWorkloads {
         case .w1a: measurement = try chained(loop, n)
         case .w1b: measurement = try batch(loop, n)
         case .w2: measurement = try timers(loop, n)
-        case .w5: measurement = try tasks(loop, n)
+        case .w5: measurement = try tasks(loop, n, eager: false)
         case .w6: measurement = try roundTrips(loop, n)
-        case .w5Eager: measurement = try eagerTasks(loop, n)
+        case .w5Eager: measurement = try tasks(loop, n, eager: true)
         case .w9Queue: measurement = try queueItems(loop, n)
         }
         if measurement.peakRSSKiB == 0 { measurement.peakRSSKiB = peakRSSKiB() }
@@ -163,21 +167,30 @@ public enum BenchWorkloads {
         var value = 0
     }
 
-    static func tasks(_ loop: BaseEventLoop, _ n: Int) throws -> BenchMeasurement {
+    /// W5 and W5-eager: N tasks, each awaiting its own future, which a callSoon callback
+    /// resolves. W5 makes them before the loop runs; W5-eager from a loop callback with
+    /// eager start, so each runs up to its await inside createTask instead of in a first
+    /// step from the ready queue.
+    static func tasks(_ loop: BaseEventLoop, _ n: Int, eager: Bool) throws -> BenchMeasurement {
         let done = TaskCounter()
         let start = now()
-        for _ in 0..<n {
-            let future = loop.createFuture(of: Void.self)
-            _ = try loop.createTask { () async throws -> Void in
-                try await future.value
-                done.value += 1
-                if done.value == n { loop.stop() }
+        let makeTasks = { @Sendable () throws -> Void in
+            for _ in 0..<n {
+                let future = loop.createFuture(of: Void.self)
+                let body = { () async throws -> Void in
+                    try await future.value
+                    done.value += 1
+                    if done.value == n { loop.stop() }
+                }
+                _ = try eager ? loop.createTask(eagerStart: true, body) : loop.createTask(body)
+                try loop.callSoon { try future.setResult(()) }
             }
-            try loop.callSoon { try future.setResult(()) }
         }
+        if eager { try loop.callSoon(makeTasks) } else { try makeTasks() }
         try loop.runForever()
         let end = now()
-        return BenchMeasurement(workload: .w5, n: n, wallNanoseconds: end - start, completed: done.value, expected: n)
+        return BenchMeasurement(
+            workload: eager ? .w5Eager : .w5, n: n, wallNanoseconds: end - start, completed: done.value, expected: n)
     }
 
     static func roundTrips(_ loop: BaseEventLoop, _ n: Int) throws -> BenchMeasurement {

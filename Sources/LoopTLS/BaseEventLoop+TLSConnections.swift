@@ -26,22 +26,20 @@ extension BaseEventLoop {
         family: AddressFamily = .unspecified, proto: Int32 = 0, flags: Int32 = 0,
         localAddr: (host: String, port: Int)? = nil, happyEyeballsDelay: Duration? = nil, interleave: Int? = nil
     ) async throws -> (transport: any Transport, protocol: P) {
-        let call = "createConnection"
-        guard let ssl else {
-            try Self.refusePlainTLSArguments(call, serverHostname: serverHostname, sslHandshakeTimeout, sslShutdownTimeout)
-            return try await createConnection(
-                factory, host: host, port: port, family: family, proto: proto, flags: flags, localAddr: localAddr,
-                happyEyeballsDelay: happyEyeballsDelay, interleave: interleave)
-        }
-        let hostname = try Self.clientHostname(call, serverHostname: serverHostname, host: host)
-        return try await connectTLS(
-            factory, context: ssl, serverSide: false, serverHostname: hostname,
-            handshakeTimeout: sslHandshakeTimeout, shutdownTimeout: sslShutdownTimeout
-        ) { tlsFactory in
-            try await createConnection(
-                tlsFactory, host: host, port: port, family: family, proto: proto, flags: flags, localAddr: localAddr,
-                happyEyeballsDelay: happyEyeballsDelay, interleave: interleave).transport
-        }
+        try await plainOrTLS(
+            "createConnection", factory, ssl: ssl, serverHostname: serverHostname,
+            sslHandshakeTimeout: sslHandshakeTimeout, sslShutdownTimeout: sslShutdownTimeout,
+            hostname: { try Self.clientHostname($0, serverHostname: serverHostname, host: host) },
+            plain: { factory in
+                try await createConnection(
+                    factory, host: host, port: port, family: family, proto: proto, flags: flags, localAddr: localAddr,
+                    happyEyeballsDelay: happyEyeballsDelay, interleave: interleave)
+            },
+            tls: { tlsFactory in
+                try await createConnection(
+                    tlsFactory, host: host, port: port, family: family, proto: proto, flags: flags, localAddr: localAddr,
+                    happyEyeballsDelay: happyEyeballsDelay, interleave: interleave).transport
+            })
     }
 
     /// As ``createConnection(_:host:port:ssl:serverHostname:sslHandshakeTimeout:sslShutdownTimeout:family:proto:flags:localAddr:happyEyeballsDelay:interleave:)``
@@ -67,18 +65,12 @@ extension BaseEventLoop {
         _ factory: () throws -> P, sock: Int32, ssl: TLSContext?, serverHostname: String? = nil,
         sslHandshakeTimeout: Duration? = nil, sslShutdownTimeout: Duration? = nil
     ) async throws -> (transport: any Transport, protocol: P) {
-        let call = "createConnection"
-        guard let ssl else {
-            try Self.refusePlainTLSArguments(call, serverHostname: serverHostname, sslHandshakeTimeout, sslShutdownTimeout)
-            return try await createConnection(factory, sock: sock)
-        }
-        let hostname = try Self.clientHostname(call, serverHostname: serverHostname, host: nil)
-        return try await connectTLS(
-            factory, context: ssl, serverSide: false, serverHostname: hostname,
-            handshakeTimeout: sslHandshakeTimeout, shutdownTimeout: sslShutdownTimeout
-        ) { tlsFactory in
-            try await createConnection(tlsFactory, sock: sock).transport
-        }
+        try await plainOrTLS(
+            "createConnection", factory, ssl: ssl, serverHostname: serverHostname,
+            sslHandshakeTimeout: sslHandshakeTimeout, sslShutdownTimeout: sslShutdownTimeout,
+            hostname: { try Self.clientHostname($0, serverHostname: serverHostname, host: nil) },
+            plain: { try await createConnection($0, sock: sock) },
+            tls: { try await createConnection($0, sock: sock).transport })
     }
 
     /// Runs TLS as the server over the accepted stream socket `fd` (asyncio's
@@ -87,17 +79,12 @@ extension BaseEventLoop {
         _ factory: () throws -> P, _ fd: Int32, ssl: TLSContext?,
         sslHandshakeTimeout: Duration? = nil, sslShutdownTimeout: Duration? = nil
     ) async throws -> (transport: any Transport, protocol: P) {
-        let call = "connectAcceptedSocket"
-        guard let ssl else {
-            try Self.refusePlainTLSArguments(call, serverHostname: nil, sslHandshakeTimeout, sslShutdownTimeout)
-            return try await connectAcceptedSocket(factory, fd)
-        }
-        return try await connectTLS(
-            factory, context: ssl, serverSide: true, serverHostname: nil,
-            handshakeTimeout: sslHandshakeTimeout, shutdownTimeout: sslShutdownTimeout
-        ) { tlsFactory in
-            try await connectAcceptedSocket(tlsFactory, fd).transport
-        }
+        try await plainOrTLS(
+            "connectAcceptedSocket", factory, ssl: ssl, serverSide: true, serverHostname: nil,
+            sslHandshakeTimeout: sslHandshakeTimeout, sslShutdownTimeout: sslShutdownTimeout,
+            hostname: { _ in nil },
+            plain: { try await connectAcceptedSocket($0, fd) },
+            tls: { try await connectAcceptedSocket($0, fd).transport })
     }
 
     /// Connects to the Unix stream socket at `path` and runs TLS as the client
@@ -107,20 +94,12 @@ extension BaseEventLoop {
         _ factory: () throws -> P, path: String, ssl: TLSContext?, serverHostname: String? = nil,
         sslHandshakeTimeout: Duration? = nil, sslShutdownTimeout: Duration? = nil
     ) async throws -> (transport: any Transport, protocol: P) {
-        let call = "createUnixConnection"
-        guard let ssl else {
-            try Self.refusePlainTLSArguments(call, serverHostname: serverHostname, sslHandshakeTimeout, sslShutdownTimeout)
-            return try await createUnixConnection(factory, path: path)
-        }
-        guard let serverHostname else {
-            throw LoopError(.invalidArgument, "\(call): you have to pass server_hostname when using ssl")
-        }
-        return try await connectTLS(
-            factory, context: ssl, serverSide: false, serverHostname: serverHostname,
-            handshakeTimeout: sslHandshakeTimeout, shutdownTimeout: sslShutdownTimeout
-        ) { tlsFactory in
-            try await createUnixConnection(tlsFactory, path: path).transport
-        }
+        try await plainOrTLS(
+            "createUnixConnection", factory, ssl: ssl, serverHostname: serverHostname,
+            sslHandshakeTimeout: sslHandshakeTimeout, sslShutdownTimeout: sslShutdownTimeout,
+            hostname: { try Self.requiredHostname($0, serverHostname: serverHostname) },
+            plain: { try await createUnixConnection($0, path: path) },
+            tls: { try await createUnixConnection($0, path: path).transport })
     }
 
     /// Runs TLS as the client over the connected Unix stream socket `sock`.
@@ -128,23 +107,42 @@ extension BaseEventLoop {
         _ factory: () throws -> P, sock: Int32, ssl: TLSContext?, serverHostname: String? = nil,
         sslHandshakeTimeout: Duration? = nil, sslShutdownTimeout: Duration? = nil
     ) async throws -> (transport: any Transport, protocol: P) {
-        let call = "createUnixConnection"
-        guard let ssl else {
-            try Self.refusePlainTLSArguments(call, serverHostname: serverHostname, sslHandshakeTimeout, sslShutdownTimeout)
-            return try await createUnixConnection(factory, sock: sock)
-        }
-        guard let serverHostname else {
-            throw LoopError(.invalidArgument, "\(call): you have to pass server_hostname when using ssl")
-        }
-        return try await connectTLS(
-            factory, context: ssl, serverSide: false, serverHostname: serverHostname,
-            handshakeTimeout: sslHandshakeTimeout, shutdownTimeout: sslShutdownTimeout
-        ) { tlsFactory in
-            try await createUnixConnection(tlsFactory, sock: sock).transport
-        }
+        try await plainOrTLS(
+            "createUnixConnection", factory, ssl: ssl, serverHostname: serverHostname,
+            sslHandshakeTimeout: sslHandshakeTimeout, sslShutdownTimeout: sslShutdownTimeout,
+            hostname: { try Self.requiredHostname($0, serverHostname: serverHostname) },
+            plain: { try await createUnixConnection($0, sock: sock) },
+            tls: { try await createUnixConnection($0, sock: sock).transport })
     }
 
     // MARK: Implementation
+
+    /// The steps every client overload shares: without `ssl`, refuse the TLS-only
+    /// arguments and make the plain connection with `plain`; with it, take the name
+    /// to check from `hostname` (given the call's name) and connect with `tls`.
+    private func plainOrTLS<P: BaseProtocol>(
+        _ call: String, _ factory: () throws -> P, ssl: TLSContext?, serverSide: Bool = false,
+        serverHostname: String?, sslHandshakeTimeout: Duration?, sslShutdownTimeout: Duration?,
+        hostname: (String) throws -> String?,
+        plain: (() throws -> P) async throws -> (transport: any Transport, protocol: P),
+        tls: (() throws -> TLSProtocol) async throws -> any Transport
+    ) async throws -> (transport: any Transport, protocol: P) {
+        guard let ssl else {
+            try Self.refusePlainTLSArguments(call, serverHostname: serverHostname, sslHandshakeTimeout, sslShutdownTimeout)
+            return try await withoutActuallyEscaping(factory) { try await plain($0) }
+        }
+        return try await connectTLS(
+            factory, context: ssl, serverSide: serverSide, serverHostname: try hostname(call),
+            handshakeTimeout: sslHandshakeTimeout, shutdownTimeout: sslShutdownTimeout, tls)
+    }
+
+    /// The name a Unix-socket client checks: asyncio requires `serverHostname` there.
+    static func requiredHostname(_ call: String, serverHostname: String?) throws -> String {
+        guard let serverHostname else {
+            throw LoopError(.invalidArgument, "\(call): you have to pass server_hostname when using ssl")
+        }
+        return serverHostname
+    }
 
     /// asyncio's rules for the TLS-only arguments of a plain call.
     static func refusePlainTLSArguments(

@@ -16,28 +16,6 @@ struct BenchCommand: ParsableCommand {
             """
     )
 
-    enum WorkloadOption: String, ExpressibleByArgument, CaseIterable {
-        case w1a = "W1a"
-        case w1b = "W1b"
-        case w2 = "W2"
-        case w5 = "W5"
-        case w6 = "W6"
-        case w5Eager = "W5-eager"
-        case w9Queue = "W9-queue"
-
-        var workload: BenchWorkload {
-            switch self {
-            case .w1a: return .w1a
-            case .w1b: return .w1b
-            case .w2: return .w2
-            case .w5: return .w5
-            case .w6: return .w6
-            case .w5Eager: return .w5Eager
-            case .w9Queue: return .w9Queue
-            }
-        }
-    }
-
     @Option(name: .long, help: "Run on this backend only (default: every built-in backend).")
     var backend: String?
 
@@ -45,7 +23,7 @@ struct BenchCommand: ParsableCommand {
     var allBackends = false
 
     @Option(name: .long, help: "Run only this workload: W1a, W1b, W2, W5, W6, W5-eager or W9-queue (default: all).")
-    var workload: WorkloadOption?
+    var workload: BenchWorkload?
 
     @Flag(name: .long, help: "Print JSON lines only.")
     var json = false
@@ -101,7 +79,7 @@ struct BenchCommand: ParsableCommand {
             }
             backends = backends.filter { $0.availability().isAvailable }
         }
-        let workloads = workload.map { [$0.workload] } ?? BenchWorkload.allCases
+        let workloads = workload.map { [$0] } ?? BenchWorkload.allCases
 
         var results: [BenchResult] = []
         var failures: [String] = []
@@ -152,7 +130,7 @@ struct BenchCommand: ParsableCommand {
     private func runChild() throws {
         guard let backend, let workload else { throw ExitCode.failure }
         let loop = try BackendRegistry.shared.makeLoop(name: backend)
-        let measurement = try BenchWorkloads.run(workload.workload, on: loop, n: n ?? workload.workload.standardCount)
+        let measurement = try BenchWorkloads.run(workload, on: loop, n: n ?? workload.standardCount)
         try loop.close()
         Output.out(measurement.line + "\n")
     }

@@ -33,24 +33,11 @@ final class HandoffAcceptor: @unchecked Sendable {
         on loop: BaseEventLoop, host: String?, port: Int, backlog: Int,
         targets: [HandoffConnections], factory: @escaping GroupServer.ProtocolFactory
     ) async throws -> HandoffAcceptor {
-        let infos = try await loop.getaddrinfo(
-            host: host.flatMap { $0.isEmpty ? nil : $0 }, port: port, type: .stream, flags: AI_PASSIVE).value
-        var unique: [AddressInfo] = []
-        for info in infos where !unique.contains(info) { unique.append(info) }
-        var sockets: [Int32] = []
+        let sockets = try await loop.bindStreamSockets(
+            hosts: [host.flatMap { $0.isEmpty ? nil : $0 }], port: port, family: .unspecified, flags: AI_PASSIVE,
+            reuseAddress: true, reusePort: false)
         do {
-            for info in unique {
-                let fd = try Socket.make(info.family, .stream, proto: info.proto)
-                sockets.append(fd)
-                try Socket.setOption(fd, SOL_SOCKET, SO_REUSEADDR, 1)
-                if info.family == .inet6 { try Socket.setOption(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, 1) }
-                do {
-                    try Socket.bind(fd, to: info.address)
-                } catch let error as SystemError {
-                    throw SystemError(
-                        errno: error.errno,
-                        call: "error while attempting to bind on address \(info.address): \(SystemError.describe(error.errno).lowercased()); bind")
-                }
+            for fd in sockets {
                 try Socket.setNonBlocking(fd)
                 try Socket.listen(fd, backlog: Int32(clamping: backlog))
             }
@@ -88,27 +75,14 @@ final class HandoffAcceptor: @unchecked Sendable {
 
     private func accept(_ listener: Int32) {
         for _ in 0..<max(backlog, 1) {
-            let fd = Glibc.accept(listener, nil, nil)
-            if fd >= 0 {
-                if fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 || (try? Socket.setNonBlocking(fd)) == nil {
-                    let failure = errno
-                    _ = Glibc.close(fd)
-                    loop.callExceptionHandler(ExceptionContext(
-                        message: "Error on transport creation for incoming connection",
-                        error: SystemError(errno: failure, call: "fcntl(\(fd)) (accept)"), socket: listener))
-                    continue
-                }
-                handOff(fd)
-                continue
+            switch loop.acceptConnection(on: listener, fault: nil) {
+            case .connection(let fd): handOff(fd)
+            case .skipped: continue
+            case .drained: return
+            case .failed:
+                pauseAccepting(listener)
+                return
             }
-            let failure = errno
-            if failure == EAGAIN || failure == EWOULDBLOCK || failure == EINTR || failure == ECONNABORTED { return }
-            let outOfResources = failure == EMFILE || failure == ENFILE || failure == ENOBUFS || failure == ENOMEM
-            loop.callExceptionHandler(ExceptionContext(
-                message: outOfResources ? "socket.accept() out of system resource" : "socket.accept() failed",
-                error: SystemError(errno: failure, call: "accept(\(listener))"), socket: listener))
-            pauseAccepting(listener)
-            return
         }
     }
 

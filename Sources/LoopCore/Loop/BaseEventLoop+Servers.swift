@@ -26,32 +26,9 @@ extension BaseEventLoop {
         reuseAddress: Bool? = nil, reusePort: Bool = false, startServing: Bool = true
     ) async throws -> Server {
         try checkTransportCall("createServer")
-        var infos: [AddressInfo] = []
-        for host in hosts {
-            let found = try await getaddrinfo(
-                host: host.isEmpty ? nil : host, port: port ?? 0, family: family, type: .stream, flags: flags).value
-            for info in found where !infos.contains(info) { infos.append(info) }
-        }
-        var sockets: [Int32] = []
-        do {
-            for info in infos {
-                let fd = try Socket.make(info.family, .stream, proto: info.proto)
-                sockets.append(fd)
-                if reuseAddress ?? true { try Socket.setOption(fd, SOL_SOCKET, SO_REUSEADDR, 1) }
-                if reusePort { try Socket.setOption(fd, SOL_SOCKET, SO_REUSEPORT, 1) }
-                if info.family == .inet6 { try Socket.setOption(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, 1) }
-                do {
-                    try Socket.bind(fd, to: info.address)
-                } catch let error as SystemError {
-                    throw SystemError(
-                        errno: error.errno,
-                        call: "error while attempting to bind on address \(info.address): \(SystemError.describe(error.errno).lowercased()); bind")
-                }
-            }
-        } catch {
-            for fd in sockets { _ = Glibc.close(fd) }
-            throw error
-        }
+        let sockets = try await bindStreamSockets(
+            hosts: hosts.map { $0.isEmpty ? nil : $0 }, port: port ?? 0, family: family, flags: flags,
+            reuseAddress: reuseAddress ?? true, reusePort: reusePort)
         return try await makeServer(factory, sockets: sockets, backlog: backlog, startServing: startServing)
     }
 

@@ -127,27 +127,12 @@ public final class Server: CustomStringConvertible, @unchecked Sendable {
     /// Accepts up to `backlog` pending connections (asyncio's `_accept_connection`).
     private func accept(_ listener: Int32) {
         for _ in 0..<max(backlog, 1) {
-            var connection: Int32 = -1
-            if let fault = acceptFault?(listener) {
-                errno = fault
-            } else {
-                connection = Glibc.accept(listener, nil, nil)
-            }
-            if connection >= 0 && (fcntl(connection, F_SETFD, FD_CLOEXEC) != 0 || (try? Socket.setNonBlocking(connection)) == nil) {
-                let failure = errno
-                _ = Glibc.close(connection)
-                loop.callExceptionHandler(ExceptionContext(
-                    message: "Error on transport creation for incoming connection",
-                    error: SystemError(errno: failure, call: "fcntl(\(connection)) (accept)"), socket: listener))
-                continue
-            }
-            if connection < 0 {
-                let failure = errno
-                if failure == EAGAIN || failure == EWOULDBLOCK || failure == EINTR || failure == ECONNABORTED { return }
-                let outOfResources = failure == EMFILE || failure == ENFILE || failure == ENOBUFS || failure == ENOMEM
-                loop.callExceptionHandler(ExceptionContext(
-                    message: outOfResources ? "socket.accept() out of system resource" : "socket.accept() failed",
-                    error: SystemError(errno: failure, call: "accept(\(listener))"), socket: listener))
+            let connection: Int32
+            switch loop.acceptConnection(on: listener, fault: acceptFault?(listener)) {
+            case .connection(let fd): connection = fd
+            case .skipped: continue
+            case .drained: return
+            case .failed:
                 // The pending connection stays readable: without a pause the loop would
                 // call accept again at once, and again, without making progress.
                 pauseAccepting(listener)
