@@ -56,18 +56,13 @@ final class LibeventSelectorTests: XCTestCase {
 
     /// Raises the soft descriptor limit to at least `needed` (up to 4096), or fails.
     private func raiseDescriptorLimit(atLeast needed: rlim_t) throws {
-        var limit = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else {
-            throw SystemError(errno: errno, call: "getrlimit")
+        var limit = try Posix.openFileLimit()
+        if limit.soft >= UInt64(needed) { return }
+        limit.soft = min(max(UInt64(needed), 4096), limit.hard)
+        guard limit.soft >= UInt64(needed) else {
+            throw SystemError(errno: EMFILE, call: "setrlimit(RLIMIT_NOFILE ≥ \(needed)): the hard limit is \(limit.hard)")
         }
-        if limit.rlim_cur >= needed { return }
-        limit.rlim_cur = min(max(needed, 4096), limit.rlim_max)
-        guard limit.rlim_cur >= needed else {
-            throw SystemError(errno: EMFILE, call: "setrlimit(RLIMIT_NOFILE ≥ \(needed)): the hard limit is \(limit.rlim_max)")
-        }
-        guard setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else {
-            throw SystemError(errno: errno, call: "setrlimit")
-        }
+        try Posix.setOpenFileLimit(limit)
     }
 
     // MARK: - Registration

@@ -131,16 +131,6 @@ enum TLSSupport {
         return (listener, Int(port))
     }
 
-    /// Raises the soft open-file limit to the hard one (for many connections).
-    static func raiseFileLimit() {
-        var limit = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
-        if limit.rlim_cur < limit.rlim_max {
-            limit.rlim_cur = min(limit.rlim_max, 65536)
-            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-        }
-    }
-
     /// A temporary file holding `bytes`, removed after the case; its path.
     static func temporaryFile(_ ctx: CaseContext, _ bytes: [UInt8]) throws -> String {
         var template = Array("/tmp/loop-tls-XXXXXX".utf8CString)
